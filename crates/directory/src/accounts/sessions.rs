@@ -1,0 +1,173 @@
+//! Sessions in the database (any node can serve any request), found by the hash of the cookie's token.
+//! Idle and absolute timeouts as configured; `last_seen_at` is written at most once a minute.
+
+use super::{SESSION_COOKIE, actor, tokens};
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::Response;
+use kernel::App;
+use kernel::auth::{Actor, Credential};
+use kernel::db::{Db, DbError, Tx, sql};
+use kernel::web::{RequestMeta, cookie};
+
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct Session {
+    pub id: i64,
+    pub person_id: i64,
+    pub role_id: Option<i64>,
+    #[serde(skip)]
+    pub csrf_token: String,
+    pub ip: String,
+    pub user_agent: String,
+    pub second_factor: bool,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+}
+
+const COLUMNS: &str = "id, person_id, role_id, csrf_token, ip, user_agent, second_factor, created_at, last_seen_at, expires_at";
+
+/// Opens a session and returns its token (shown once, in the cookie).
+pub async fn create(
+    tx: &mut Tx,
+    app: &App,
+    person_id: i64,
+    meta: &RequestMeta,
+    second_factor_done: bool,
+) -> Result<String, DbError> {
+    let token = kernel::secret::random_token(32);
+    let now = kernel::now();
+    tx.execute(
+        sql("INSERT INTO sessions (token_hash, person_id, csrf_token, ip, user_agent, second_factor, created_at, last_seen_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)")
+        .bind(kernel::secret::token_hash(&token))
+        .bind(person_id)
+        .bind(kernel::secret::random_token(32))
+        .bind(meta.ip.as_str())
+        .bind(meta.user_agent.as_str())
+        .bind(second_factor_done)
+        .bind(now)
+        .bind(now + app.config.session.absolute_hours * 3600),
+    )
+    .await?;
+    Ok(token)
+}
+
+/// The live session with this token, if any.
+pub async fn find(db: &Db, app: &App, token: &str) -> Result<Option<Session>, DbError> {
+    let now = kernel::now();
+    db.fetch_optional(
+        sql(format!(
+            "SELECT {COLUMNS} FROM sessions WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2 AND last_seen_at > $3"
+        ))
+        .bind(kernel::secret::token_hash(token))
+        .bind(now)
+        .bind(now - app.config.session.idle_minutes * 60),
+    )
+    .await
+}
+
+pub async fn list(db: &Db, person_id: i64) -> Result<Vec<Session>, DbError> {
+    db.fetch_all(
+        sql(format!(
+            "SELECT {COLUMNS} FROM sessions WHERE person_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY last_seen_at DESC"
+        ))
+        .bind(person_id)
+        .bind(kernel::now()),
+    )
+    .await
+}
+
+/// Revokes one of a person's sessions; false if it was not theirs or already gone.
+pub async fn revoke(db: &Db, person_id: i64, session_id: i64) -> Result<bool, DbError> {
+    let n = db
+        .execute(
+            sql("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND person_id = $3 AND revoked_at IS NULL")
+                .bind(kernel::now())
+                .bind(session_id)
+                .bind(person_id),
+        )
+        .await?;
+    Ok(n > 0)
+}
+
+pub async fn set_role(db: &Db, session_id: i64, role_id: i64) -> Result<(), DbError> {
+    db.execute(sql("UPDATE sessions SET role_id = $1 WHERE id = $2").bind(role_id).bind(session_id)).await.map(|_| ())
+}
+
+pub async fn complete_second_factor(db: &Db, session_id: i64) -> Result<(), DbError> {
+    db.execute(sql("UPDATE sessions SET second_factor = TRUE WHERE id = $1").bind(session_id)).await.map(|_| ())
+}
+
+/// A session that still waits for its TOTP code: it reaches only the code page.
+#[derive(Debug, Clone)]
+pub struct PendingSecondFactor {
+    pub session_id: i64,
+    pub person_id: i64,
+}
+
+fn bearer(req: &Request) -> Option<String> {
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string())
+}
+
+/// Middleware: finds the session cookie or bearer token and puts the [`Actor`] on the request.
+pub async fn authenticate(State(app): State<App>, mut req: Request, next: Next) -> Response {
+    if req.uri().path().starts_with("/static/") {
+        return next.run(req).await;
+    }
+    let credential = match bearer(&req) {
+        Some(t) => Some((t, true)),
+        None => cookie(req.headers(), SESSION_COOKIE).map(|t| (t.to_string(), false)),
+    };
+    if let Some((token, is_bearer)) = credential {
+        let key = kernel::secret::token_hash(&token);
+        let actor = match app.actors.get(&key) {
+            Some(a) => Some(a),
+            None => {
+                let loaded =
+                    if is_bearer { tokens::actor_for(&app, &token).await } else { session_actor(&app, &token, &mut req).await };
+                match loaded {
+                    Ok(Some(a)) => {
+                        app.actors.put(key, a.clone());
+                        Some(a)
+                    }
+                    Ok(None) => None,
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot load session");
+                        None
+                    }
+                }
+            }
+        };
+        if let Some(a) = actor {
+            req.extensions_mut().insert(a);
+        }
+    }
+    next.run(req).await
+}
+
+async fn session_actor(app: &App, token: &str, req: &mut Request) -> Result<Option<Actor>, DbError> {
+    let Some(session) = find(&app.db, app, token).await? else { return Ok(None) };
+    let now = kernel::now();
+    if now - session.last_seen_at > 60 {
+        app.db.execute(sql("UPDATE sessions SET last_seen_at = $1 WHERE id = $2").bind(now).bind(session.id)).await?;
+    }
+    let totp_on: Option<(bool,)> =
+        app.db.fetch_optional(sql("SELECT totp_enabled FROM people WHERE id = $1").bind(session.person_id)).await?;
+    if totp_on.is_some_and(|(on,)| on) && !session.second_factor {
+        req.extensions_mut().insert(PendingSecondFactor { session_id: session.id, person_id: session.person_id });
+        return Ok(None);
+    }
+    let today = kernel::today(app.config.display_utc_offset_minutes);
+    let actor = actor::load(&app.db, session.person_id, session.role_id, Credential::Session, today).await?;
+    Ok(actor.map(|mut a| {
+        a.csrf = session.csrf_token.clone();
+        a.session_id = Some(session.id);
+        a
+    }))
+}

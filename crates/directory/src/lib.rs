@@ -1,0 +1,44 @@
+//! The directory area: who and where. Org tree, classes, people and roles, login and sessions, and
+//! the audit log's pages.
+
+pub mod accounts;
+pub mod audit;
+pub mod classes;
+pub mod codes;
+pub mod home;
+pub mod org;
+pub mod people;
+
+use axum::Router;
+use axum::routing::get;
+use kernel::App;
+use kernel::auth::Role;
+use kernel::web::NavLink;
+
+pub use accounts::sessions::authenticate;
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/", get(home::home))
+        .merge(accounts::http::routes())
+        .merge(org::http::routes())
+        .merge(classes::http::routes())
+        .merge(people::http::routes())
+        .merge(audit::http::routes())
+}
+
+const EVERYONE: &[Role] = &Role::ALL;
+const ADMINS: &[Role] = &[Role::RegionAdmin, Role::SchoolAdmin];
+const BUREAU: &[Role] = &[Role::RegionAdmin, Role::SchoolAdmin, Role::Researcher, Role::Reviewer, Role::Auditor];
+const AUDITORS: &[Role] = &[Role::RegionAdmin, Role::SchoolAdmin, Role::Auditor];
+
+/// The directory's entries in the one navigation.
+pub fn nav() -> Vec<NavLink> {
+    vec![
+        NavLink { key: "nav-home", href: "/", roles: EVERYONE },
+        NavLink { key: "nav-org", href: "/org", roles: BUREAU },
+        NavLink { key: "nav-people", href: "/people", roles: ADMINS },
+        NavLink { key: "nav-audit", href: "/audit", roles: AUDITORS },
+        NavLink { key: "nav-account", href: "/account", roles: EVERYONE },
+    ]
+}

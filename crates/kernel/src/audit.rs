@@ -1,0 +1,62 @@
+//! The append-only audit log: every login and every admin write, with before and after.
+//! Entries are written inside the action's own transaction, so an action and its record commit together.
+
+use crate::db::{Db, DbError, Tx, sql};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    Failure,
+}
+
+/// One audit record. `scope_path` is the org-tree path the action touched; auditors see entries
+/// whose scope lies under theirs.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub actor_id: Option<i64>,
+    pub actor_name: String,
+    pub ip: String,
+    pub action: &'static str,
+    pub outcome: Outcome,
+    pub target_type: &'static str,
+    pub target_id: Option<i64>,
+    pub target_name: String,
+    pub scope_path: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+fn insert(e: &Entry) -> crate::db::Query {
+    sql("INSERT INTO audit_log (at, actor_id, actor_name, ip, action, outcome, target_type, target_id, target_name, \
+         scope_path, before_json, after_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+    .bind(crate::now())
+    .bind(e.actor_id)
+    .bind(e.actor_name.as_str())
+    .bind(e.ip.as_str())
+    .bind(e.action)
+    .bind(match e.outcome {
+        Outcome::Success => "success",
+        Outcome::Failure => "failure",
+    })
+    .bind(e.target_type)
+    .bind(e.target_id)
+    .bind(e.target_name.as_str())
+    .bind(e.scope_path.as_str())
+    .bind(e.before.as_ref().map(|v| v.to_string()))
+    .bind(e.after.as_ref().map(|v| v.to_string()))
+}
+
+/// Records inside the action's transaction.
+pub async fn record(tx: &mut Tx, entry: &Entry) -> Result<(), DbError> {
+    tx.execute(insert(entry)).await.map(|_| ())
+}
+
+/// Records on its own, for events that have no transaction of their own (a failed login).
+pub async fn record_alone(db: &Db, entry: &Entry) -> Result<(), DbError> {
+    db.execute(insert(entry)).await.map(|_| ())
+}
+
+/// Deletes entries older than the retention period; the only deletion the log ever sees.
+pub async fn purge(db: &Db, retention_days: i64) -> Result<u64, DbError> {
+    db.execute(sql("DELETE FROM audit_log WHERE at < $1").bind(crate::now() - retention_days * 86_400)).await
+}

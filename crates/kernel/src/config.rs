@@ -1,0 +1,267 @@
+//! Configuration: built-in defaults, then hanlin.toml, then HANLIN_* environment variables.
+//!
+//! A nested key `session.idle_minutes` is set from the environment as `HANLIN_SESSION__IDLE_MINUTES`.
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {file}: {source}")]
+    Read { file: String, source: std::io::Error },
+    #[error("configuration file {file} is not valid TOML: {message}")]
+    Syntax { file: String, message: String },
+    #[error("configuration key `{key}` (from {origin}) is invalid: {message}")]
+    Invalid { key: String, origin: String, message: String },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    pub listen: SocketAddr,
+    /// Directory for the SQLite database, local files and generated output.
+    pub data_dir: PathBuf,
+    /// `sqlite://PATH` or `postgres://…`; defaults to SQLite in `data_dir`.
+    pub database_url: Option<String>,
+    /// Locale for visitors who have not chosen one: `zh-CN` or `en`.
+    pub default_locale: String,
+    /// Take the client address from X-Forwarded-For (only behind a proxy that sets it).
+    pub behind_proxy: bool,
+    /// Offset from UTC used to show times, in minutes (Asia/Shanghai is +480 all year).
+    pub display_utc_offset_minutes: i32,
+    pub session: SessionConfig,
+    pub login: LoginConfig,
+    pub password: PasswordConfig,
+    pub audit: AuditConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionConfig {
+    pub idle_minutes: i64,
+    pub absolute_hours: i64,
+    /// Mark cookies `Secure`; turn on whenever Hanlin is served over HTTPS.
+    pub secure_cookies: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoginConfig {
+    /// Failed attempts on one account before it is locked.
+    pub max_failures: i64,
+    pub lockout_minutes: i64,
+    /// Failed attempts from one address before it is locked (schools share NAT addresses, so this is higher).
+    pub max_failures_per_ip: i64,
+    /// Concurrent password hashes; 0 means one per CPU core.
+    pub hash_concurrency: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PasswordProfile {
+    /// OWASP ASVS 4.0.3: long passwords, no composition rules, no forced rotation.
+    Asvs,
+    /// 等保 2.0: shorter minimum but three character classes and periodic rotation.
+    Dengbao,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PasswordConfig {
+    pub profile: PasswordProfile,
+    pub min_length: usize,
+    /// Days after which a password must be changed; 0 disables rotation.
+    pub rotation_days: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    pub retention_days: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            default_locale: "zh-CN".into(),
+            behind_proxy: false,
+            display_utc_offset_minutes: 480,
+            session: SessionConfig::default(),
+            login: LoginConfig::default(),
+            password: PasswordConfig::default(),
+            audit: AuditConfig::default(),
+        }
+    }
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig { idle_minutes: 30, absolute_hours: 12, secure_cookies: false }
+    }
+}
+
+impl Default for LoginConfig {
+    fn default() -> Self {
+        LoginConfig { max_failures: 5, lockout_minutes: 15, max_failures_per_ip: 100, hash_concurrency: 0 }
+    }
+}
+
+impl Default for PasswordConfig {
+    fn default() -> Self {
+        PasswordConfig { profile: PasswordProfile::Asvs, min_length: 12, rotation_days: 0 }
+    }
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig { retention_days: 180 }
+    }
+}
+
+impl Config {
+    /// Loads `file` (if given, it must exist; otherwise `./hanlin.toml` if present) and the environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let env: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k.starts_with("HANLIN_")).collect();
+        let (name, text) = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|source| ConfigError::Read { file: path.display().to_string(), source })?;
+                (path.display().to_string(), Some(text))
+            }
+            None => match std::fs::read_to_string("hanlin.toml") {
+                Ok(text) => ("hanlin.toml".to_string(), Some(text)),
+                Err(_) => ("hanlin.toml".to_string(), None),
+            },
+        };
+        Self::from_sources(&name, text.as_deref(), &env)
+    }
+
+    /// Merges a TOML text and `HANLIN_*` variables; errors name the key and where it came from.
+    pub fn from_sources(file_name: &str, text: Option<&str>, env: &[(String, String)]) -> Result<Config, ConfigError> {
+        let mut root = match text {
+            Some(t) => {
+                t.parse::<toml::Table>().map_err(|e| ConfigError::Syntax { file: file_name.into(), message: e.to_string() })?
+            }
+            None => toml::Table::new(),
+        };
+        let mut from_env = Vec::new();
+        for (key, raw) in env {
+            let Some(rest) = key.strip_prefix("HANLIN_") else { continue };
+            // Variables for other tools (the test harness's HANLIN_TEST_*) are not configuration.
+            if rest.starts_with("TEST_") || rest == "LOG" {
+                continue;
+            }
+            let path: Vec<String> = rest.split("__").map(|p| p.to_ascii_lowercase()).collect();
+            set_path(&mut root, &path, env_value(raw));
+            from_env.push((path.join("."), key.clone()));
+        }
+        let de = toml::Value::Table(root);
+        serde_path_to_error::deserialize::<_, Config>(de)
+            .map_err(|e| {
+                let key = e.path().to_string();
+                let origin = from_env
+                    .iter()
+                    .find(|(k, _)| key == *k || key.starts_with(&format!("{k}.")) || k.starts_with(&key))
+                    .map(|(_, var)| format!("environment variable {var}"))
+                    .unwrap_or_else(|| format!("file {file_name}"));
+                ConfigError::Invalid { key, origin, message: e.into_inner().to_string() }
+            })
+            .and_then(|c: Config| c.validated(file_name))
+    }
+
+    fn validated(self, file_name: &str) -> Result<Config, ConfigError> {
+        let bad = |key: &str, message: &str| ConfigError::Invalid {
+            key: key.into(),
+            origin: format!("file {file_name} or environment"),
+            message: message.into(),
+        };
+        if !["zh-CN", "en"].contains(&self.default_locale.as_str()) {
+            return Err(bad("default_locale", "must be \"zh-CN\" or \"en\""));
+        }
+        if self.session.idle_minutes < 1 || self.session.absolute_hours < 1 {
+            return Err(bad("session", "idle_minutes and absolute_hours must be at least 1"));
+        }
+        if self.login.max_failures < 1 || self.login.lockout_minutes < 1 {
+            return Err(bad("login", "max_failures and lockout_minutes must be at least 1"));
+        }
+        if self.password.min_length < 8 {
+            return Err(bad("password.min_length", "must be at least 8"));
+        }
+        Ok(self)
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("hanlin.db").display()))
+    }
+
+    pub fn hash_concurrency(&self) -> usize {
+        match self.login.hash_concurrency {
+            0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            n => n,
+        }
+    }
+}
+
+fn env_value(raw: &str) -> toml::Value {
+    if let Ok(i) = raw.parse::<i64>() {
+        toml::Value::Integer(i)
+    } else if let Ok(b) = raw.parse::<bool>() {
+        toml::Value::Boolean(b)
+    } else {
+        toml::Value::String(raw.to_string())
+    }
+}
+
+fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) {
+    match path {
+        [] => {}
+        [last] => {
+            table.insert(last.clone(), value);
+        }
+        [first, rest @ ..] => {
+            let entry = table.entry(first.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            if !entry.is_table() {
+                *entry = toml::Value::Table(toml::Table::new());
+            }
+            if let toml::Value::Table(t) = entry {
+                set_path(t, rest, value);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_without_sources() {
+        let c = Config::from_sources("hanlin.toml", None, &[]).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.database_url(), "sqlite://./data/hanlin.db");
+        assert_eq!(c.session.idle_minutes, 30);
+    }
+
+    #[test]
+    fn environment_overrides_file() {
+        let env = vec![("HANLIN_SESSION__IDLE_MINUTES".to_string(), "5".to_string())];
+        let c = Config::from_sources("x.toml", Some("[session]\nidle_minutes = 10\n"), &env).unwrap();
+        assert_eq!(c.session.idle_minutes, 5);
+    }
+
+    #[test]
+    fn errors_name_key_and_origin() {
+        let e = Config::from_sources("x.toml", Some("listen = \"nowhere\"\n"), &[]).unwrap_err().to_string();
+        assert!(e.contains("`listen`") && e.contains("file x.toml"), "{e}");
+        let env = vec![("HANLIN_SESSION__IDLE_MINUTES".to_string(), "soon".to_string())];
+        let e = Config::from_sources("x.toml", None, &env).unwrap_err().to_string();
+        assert!(e.contains("session.idle_minutes") && e.contains("HANLIN_SESSION__IDLE_MINUTES"), "{e}");
+        let e = Config::from_sources("x.toml", Some("colour = 1\n"), &[]).unwrap_err().to_string();
+        assert!(e.contains("colour"), "{e}");
+    }
+}

@@ -1,0 +1,142 @@
+//! Wiring: the router of every area over the kernel's middleware, and the server's life cycle.
+
+pub mod demo;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use kernel::config::Config;
+use kernel::db::Db;
+use kernel::{App, AppError};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// The whole application's router.
+pub fn router(app: App, metrics: Option<metrics_exporter_prometheus::PrometheusHandle>) -> Router {
+    let areas = Router::new()
+        .merge(directory::routes())
+        .fallback(|| async { AppError::NotFound })
+        .layer(axum::middleware::from_fn_with_state(app.clone(), kernel::web::finish_errors))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), directory::authenticate))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), kernel::web::request_context))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), not_ready_guard));
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(move || async move { metrics.map(|m| m.render()).unwrap_or_default() }))
+        .route("/static/{name}", get(kernel::web::static_asset))
+        .merge(areas)
+        .layer(axum::middleware::from_fn(count_requests))
+        .with_state(app)
+}
+
+async fn readyz(State(app): State<App>) -> impl IntoResponse {
+    if app.is_ready() && app.db.ping().await { (StatusCode::OK, "ready") } else { (StatusCode::SERVICE_UNAVAILABLE, "not ready") }
+}
+
+/// Until the database is migrated, every page answers 503 rather than failing half-way.
+async fn not_ready_guard(
+    State(app): State<App>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if !app.is_ready() {
+        return (StatusCode::SERVICE_UNAVAILABLE, [("retry-after", "5")], "Hanlin is starting: the database is not ready yet.")
+            .into_response();
+    }
+    next.run(req).await
+}
+
+async fn count_requests(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let started = std::time::Instant::now();
+    let response = next.run(req).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("hanlin_http_requests_total", "status" => status).increment(1);
+    metrics::histogram!("hanlin_http_request_seconds").record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// Opens the database; for PostgreSQL, migrations retry in the background until the server is
+/// reachable (with /readyz false meanwhile). SQLite migrates before returning.
+pub async fn open(config: &Config) -> anyhow::Result<(Db, bool)> {
+    let db = Db::open(&config.database_url()).await?;
+    match db.dialect() {
+        kernel::db::Dialect::Sqlite => {
+            db.migrate().await?;
+            Ok((db, true))
+        }
+        kernel::db::Dialect::Postgres => Ok((db, false)),
+    }
+}
+
+/// Migrates until it succeeds, then marks the app ready.
+pub async fn migrate_with_retry(app: App) {
+    let mut wait = Duration::from_millis(500);
+    loop {
+        match app.db.migrate().await {
+            Ok(()) => {
+                app.set_ready(true);
+                tracing::info!("database ready");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, retry_in = ?wait, "database unreachable or migration failed; retrying");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(30));
+            }
+        }
+    }
+}
+
+/// Builds the app state with every area's navigation.
+pub fn app(config: Config, db: Db) -> App {
+    App::new(config, db, directory::nav())
+}
+
+/// Serves until Ctrl-C or SIGTERM.
+pub async fn serve(
+    app: App,
+    listener: tokio::net::TcpListener,
+    metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+) -> anyhow::Result<()> {
+    let router = router(app.clone(), metrics);
+    spawn_housekeeping(app);
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+/// Periodic clean-up: audit retention.
+fn spawn_housekeeping(app: App) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            if app.is_ready() {
+                match kernel::audit::purge(&app.db, app.config.audit.retention_days).await {
+                    Ok(n) if n > 0 => tracing::info!(deleted = n, "audit entries past retention removed"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "audit retention purge failed"),
+                }
+            }
+        }
+    });
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -1,0 +1,11 @@
+//! Integration tests: a real server per test, each on its own fresh SQLite and PostgreSQL database.
+
+mod fixture;
+mod harness;
+
+mod accounts;
+mod audit;
+mod classes;
+mod org;
+mod pages;
+mod schema;

@@ -1,0 +1,107 @@
+use crate::fixture::{PASSWORD, csrf, region, signed_in};
+use crate::harness::db_test;
+
+db_test!(pages_speak_chinese_first_and_switch_language, |t| {
+    region(&t).await;
+    let c = t.client();
+    let login = c.get(t.url("/login")).send().await.unwrap();
+    assert_eq!(login.status(), 200);
+    let csp = login.headers().get("content-security-policy").unwrap().to_str().unwrap().to_string();
+    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+    let html = login.text().await.unwrap();
+    assert!(html.contains("lang=\"zh-CN\"") && html.contains("登录"));
+    let marker = "name=\"_csrf\" value=\"";
+    let start = html.find(marker).unwrap() + marker.len();
+    let token = html[start..start + 43].to_string();
+    let switched =
+        c.post(t.url("/language")).form(&[("_csrf", token.as_str()), ("locale", "en"), ("back", "/login")]).send().await.unwrap();
+    assert_eq!(switched.status(), 303);
+    let html = c.get(t.url("/login")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("lang=\"en\"") && html.contains("Sign in"));
+    let off_site = c
+        .post(t.url("/language"))
+        .form(&[("_csrf", token.as_str()), ("locale", "en"), ("back", "//evil.example/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(off_site.headers().get("location").unwrap(), "/", "never redirects off site");
+});
+
+db_test!(the_login_form_signs_in_and_shows_failures, |t| {
+    region(&t).await;
+    let c = t.client();
+    let html = c.get(t.url("/login?next=/account")).send().await.unwrap().text().await.unwrap();
+    let marker = "name=\"_csrf\" value=\"";
+    let start = html.find(marker).unwrap() + marker.len();
+    let token = html[start..start + 43].to_string();
+    let wrong = c
+        .post(t.url("/login"))
+        .form(&[("_csrf", token.as_str()), ("login", "teacher"), ("password", "nope"), ("next", "/account")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    assert!(wrong.text().await.unwrap().contains("账号或密码不正确"));
+    let ok = c
+        .post(t.url("/login"))
+        .form(&[("_csrf", token.as_str()), ("login", "teacher"), ("password", PASSWORD), ("next", "/account")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 303);
+    assert_eq!(ok.headers().get("location").unwrap(), "/account");
+    let missing_csrf =
+        t.client().post(t.url("/login")).form(&[("login", "teacher"), ("password", PASSWORD)]).send().await.unwrap();
+    assert_eq!(missing_csrf.status(), 403);
+});
+
+db_test!(each_role_gets_its_home_page, |t| {
+    region(&t).await;
+    for (login, expect) in [
+        ("city-admin", "data-testid=\"home-units\""),
+        ("d1-admin", "东区一小"),
+        ("s1-admin", "data-testid=\"home-counts\""),
+        ("teacher", "data-testid=\"home-classes\""),
+        ("student", "data-testid=\"home-classes\""),
+        ("parent", "张小明"),
+        ("auditor", "href=\"/audit\""),
+    ] {
+        let c = signed_in(&t, login).await;
+        let html = c.get(t.url("/")).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains(expect), "{login}: {expect}");
+    }
+    let teacher = signed_in(&t, "teacher").await;
+    let html = teacher.get(t.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(
+        !html.contains("href=\"/audit\"") && !html.contains("href=\"/people\""),
+        "a teacher's navigation has no admin entries"
+    );
+});
+
+db_test!(anonymous_visitors_go_to_login_and_strangers_are_refused, |t| {
+    let r = region(&t).await;
+    let anon = t.client().get(t.url(&format!("/org/{}", r.s3))).send().await.unwrap();
+    assert_eq!(anon.status(), 303);
+    assert!(anon.headers().get("location").unwrap().to_str().unwrap().starts_with("/login?next="));
+    let d1 = signed_in(&t, "d1-admin").await;
+    let refused = d1.get(t.url(&format!("/org/{}", r.s3))).send().await.unwrap();
+    assert_eq!(refused.status(), 403);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("data-testid=\"error-page\"") && !html.contains("西区一小"));
+    let missing = d1.get(t.url("/no/such/page")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+    assert!(missing.text().await.unwrap().contains("data-testid=\"error-page\""));
+    let token = csrf(&t, &d1).await;
+    assert_eq!(token.len(), 43);
+});
+
+db_test!(health_readiness_and_metrics, |t| {
+    let c = t.client();
+    assert_eq!(c.get(t.url("/healthz")).send().await.unwrap().status(), 200);
+    assert_eq!(c.get(t.url("/readyz")).send().await.unwrap().status(), 200);
+    t.app.set_ready(false);
+    assert_eq!(c.get(t.url("/readyz")).send().await.unwrap().status(), 503);
+    assert_eq!(c.get(t.url("/login")).send().await.unwrap().status(), 503);
+    t.app.set_ready(true);
+    assert_eq!(c.get(t.url("/metrics")).send().await.unwrap().status(), 200);
+});
