@@ -71,15 +71,18 @@ pub async fn request_context(State(app): State<App>, mut req: Request, next: Nex
     let headers = req.headers();
     let ip = client_ip(&req, app.config.behind_proxy);
     let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").chars().take(300).collect();
+    let path = req.uri().path().to_string();
+    let is_api = path.starts_with("/api/");
+    // Pages speak the region's language until the visitor picks another; API clients may ask
+    // for theirs with Accept-Language.
+    let accepted = || headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(Locale::from_accept_language);
     let locale = cookie(headers, LANG_COOKIE)
         .and_then(Locale::parse)
-        .or_else(|| headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(Locale::from_accept_language))
+        .or_else(|| if is_api { accepted() } else { None })
         .or_else(|| Locale::parse(&app.config.default_locale))
         .unwrap_or_default();
     let existing = cookie(headers, CSRF_COOKIE).filter(|t| t.len() == 43).map(str::to_string);
     let anon_csrf = existing.clone().unwrap_or_else(|| crate::secret::random_token(32));
-    let path = req.uri().path().to_string();
-    let is_api = path.starts_with("/api/");
     req.extensions_mut().insert(RequestMeta { ip, user_agent, locale, anon_csrf: anon_csrf.clone(), is_api, path });
     let mut response = next.run(req).await;
     let h = response.headers_mut();

@@ -5,7 +5,9 @@ mod harness;
 
 mod accounts;
 mod audit;
+mod browser;
 mod classes;
 mod org;
 mod pages;
 mod schema;
+mod webdriver;

@@ -1,0 +1,1 @@
+//! A small W3C WebDriver client (being written).
