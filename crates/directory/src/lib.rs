@@ -6,6 +6,7 @@ pub mod audit;
 pub mod classes;
 pub mod codes;
 pub mod home;
+pub mod openapi;
 pub mod org;
 pub mod people;
 

@@ -27,6 +27,7 @@ pub fn router(app: App, metrics: Option<metrics_exporter_prometheus::PrometheusH
         .route("/readyz", get(readyz))
         .route("/metrics", get(move || async move { metrics.map(|m| m.render()).unwrap_or_default() }))
         .route("/static/{name}", get(kernel::web::static_asset))
+        .route("/api/v1/openapi.json", get(|| async { axum::Json(openapi()) }))
         .merge(areas)
         .layer(axum::middleware::from_fn(count_requests))
         .with_state(app)
@@ -88,6 +89,21 @@ pub async fn migrate_with_retry(app: App) {
             }
         }
     }
+}
+
+/// The OpenAPI document of every area's API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi;
+    let mut doc = directory::openapi::DirectoryApi::openapi();
+    doc.info.title = "Hanlin API".into();
+    doc.info.version = env!("CARGO_PKG_VERSION").into();
+    doc.info.description = Some(
+        "JSON API of Hanlin. Authenticate with the session cookie from POST /api/v1/auth/login, or with \
+         `Authorization: Bearer hlt_…` (a personal API token). Errors are `{code, message, details}` with a \
+         stable snake_case code and a message in the caller's language (Accept-Language)."
+            .into(),
+    );
+    doc
 }
 
 /// Builds the app state with every area's navigation.

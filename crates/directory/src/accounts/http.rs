@@ -61,7 +61,7 @@ fn safe_next(next: &str) -> &str {
 }
 
 #[derive(Deserialize, Default)]
-struct LoginForm {
+pub(crate) struct LoginForm {
     #[serde(default)]
     login: String,
     #[serde(default)]
@@ -79,7 +79,7 @@ impl Validate for LoginForm {
 
 #[derive(Template)]
 #[template(path = "login.html")]
-struct LoginPage<'a> {
+pub(crate) struct LoginPage<'a> {
     ctx: &'a PageContext,
     login: &'a str,
     next: &'a str,
@@ -88,7 +88,7 @@ struct LoginPage<'a> {
 }
 
 #[derive(Deserialize)]
-struct NextQuery {
+pub(crate) struct NextQuery {
     #[serde(default)]
     next: String,
 }
@@ -142,7 +142,7 @@ async fn login_submit(
 
 #[derive(Template)]
 #[template(path = "totp_login.html")]
-struct TotpLoginPage<'a> {
+pub(crate) struct TotpLoginPage<'a> {
     ctx: &'a PageContext,
     next: &'a str,
     error: Option<String>,
@@ -159,7 +159,7 @@ async fn totp_page(ctx: PageContext, ext: axum::http::Extensions, Query(q): Quer
 }
 
 #[derive(Deserialize)]
-struct CodeForm {
+pub(crate) struct CodeForm {
     #[serde(default)]
     code: String,
     #[serde(default)]
@@ -229,7 +229,7 @@ async fn logout_submit(
 }
 
 #[derive(Deserialize)]
-struct LanguageForm {
+pub(crate) struct LanguageForm {
     locale: String,
     #[serde(default)]
     back: String,
@@ -255,7 +255,7 @@ async fn language_submit(
 }
 
 #[derive(Deserialize)]
-struct RoleForm {
+pub(crate) struct RoleForm {
     role_id: i64,
 }
 
@@ -276,7 +276,7 @@ async fn role_submit(State(app): State<App>, actor: Actor, CsrfForm(form): CsrfF
 
 #[derive(Template)]
 #[template(path = "account.html")]
-struct AccountPage<'a> {
+pub(crate) struct AccountPage<'a> {
     ctx: &'a PageContext,
     actor: &'a Actor,
     login: Option<String>,
@@ -298,14 +298,14 @@ impl AccountPage<'_> {
 }
 
 #[derive(Deserialize, Default)]
-struct AccountQuery {
+pub(crate) struct AccountQuery {
     #[serde(default)]
     done: String,
     #[serde(default)]
     expired: String,
 }
 
-struct AccountExtras {
+pub(crate) struct AccountExtras {
     notice: Option<String>,
     errors: Vec<FieldError>,
     new_token: Option<String>,
@@ -352,7 +352,7 @@ async fn account_page(
 }
 
 #[derive(Deserialize)]
-struct PasswordForm {
+pub(crate) struct PasswordForm {
     #[serde(default)]
     current_password: String,
     #[serde(default)]
@@ -566,7 +566,7 @@ async fn totp_disable_submit(
 // ---- JSON API ----
 
 #[derive(Deserialize)]
-struct LoginBody {
+pub(crate) struct LoginBody {
     login: String,
     password: String,
 }
@@ -603,7 +603,12 @@ fn me_json(actor: &Actor) -> serde_json::Value {
     })
 }
 
-async fn api_login(State(app): State<App>, meta: RequestMeta, ApiJson(body): ApiJson<LoginBody>) -> Result<Response, AppError> {
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", summary = "Sign in with login (account name, phone, student or staff number) and password; sets the session cookie", request_body(content = inline(serde_json::Value), content_type = "application/json", description = "LoginBody"), responses((status = 200, description = "signed in: the person, and whether a TOTP code is still required"), (status = 401, description = "invalid_credentials"), (status = 422, description = "invalid input"), (status = 429, description = "locked (too many failures) or busy (hashing pool full); see Retry-After")))]
+pub(crate) async fn api_login(
+    State(app): State<App>,
+    meta: RequestMeta,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> Result<Response, AppError> {
     let done = login::login(&app, &meta, &body.login, &body.password).await?;
     let person = people::get(&app.db, done.person_id).await?.ok_or(AppError::NotFound)?;
     let today = kernel::today(app.config.display_utc_offset_minutes);
@@ -618,7 +623,7 @@ async fn api_login(State(app): State<App>, meta: RequestMeta, ApiJson(body): Api
 }
 
 #[derive(Deserialize)]
-struct TotpBody {
+pub(crate) struct TotpBody {
     code: String,
 }
 
@@ -628,7 +633,8 @@ impl Validate for TotpBody {
     }
 }
 
-async fn api_totp(
+#[utoipa::path(post, path = "/api/v1/auth/totp", tag = "auth", summary = "Complete a sign-in that needs a TOTP code", request_body(content = inline(serde_json::Value), content_type = "application/json", description = "TotpBody"), responses((status = 200, description = "second factor accepted"), (status = 401, description = "not signed in (or the token is not valid)"), (status = 422, description = "invalid input: details name each field")))]
+pub(crate) async fn api_totp(
     State(app): State<App>,
     meta: RequestMeta,
     req_parts: axum::http::Extensions,
@@ -639,17 +645,19 @@ async fn api_totp(
     Ok(Json(json!({ "ok": true })).into_response())
 }
 
-async fn api_logout(State(app): State<App>, actor: Actor) -> Result<Response, AppError> {
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", summary = "End the current session", responses((status = 200, description = "signed out"), (status = 401, description = "not signed in (or the token is not valid)")))]
+pub(crate) async fn api_logout(State(app): State<App>, actor: Actor) -> Result<Response, AppError> {
     end_session(&app, &actor).await?;
     Ok(([clear_session_cookie(&app)], Json(json!({ "ok": true }))).into_response())
 }
 
-async fn api_me(actor: Actor) -> Json<serde_json::Value> {
+#[utoipa::path(get, path = "/api/v1/me", tag = "me", summary = "The signed-in person with their active role and every role they can switch to", responses((status = 200, description = "the person"), (status = 401, description = "not signed in (or the token is not valid)")))]
+pub(crate) async fn api_me(actor: Actor) -> Json<serde_json::Value> {
     Json(me_json(&actor))
 }
 
 #[derive(Deserialize)]
-struct RoleBody {
+pub(crate) struct RoleBody {
     role_id: i64,
 }
 
@@ -657,13 +665,18 @@ impl Validate for RoleBody {
     fn validate(&self, _: &mut Checks) {}
 }
 
-async fn api_set_role(State(app): State<App>, actor: Actor, ApiJson(body): ApiJson<RoleBody>) -> Result<Response, AppError> {
+#[utoipa::path(put, path = "/api/v1/me/role", tag = "me", summary = "Switch the session to another of the person's roles", request_body(content = inline(serde_json::Value), content_type = "application/json", description = "RoleBody"), responses((status = 200, description = "switched"), (status = 401, description = "not signed in (or the token is not valid)"), (status = 422, description = "invalid input: details name each field")))]
+pub(crate) async fn api_set_role(
+    State(app): State<App>,
+    actor: Actor,
+    ApiJson(body): ApiJson<RoleBody>,
+) -> Result<Response, AppError> {
     switch_role(&app, &actor, body.role_id).await?;
     Ok(Json(json!({ "ok": true })).into_response())
 }
 
 #[derive(Deserialize)]
-struct LocaleBody {
+pub(crate) struct LocaleBody {
     locale: String,
 }
 
@@ -675,14 +688,19 @@ impl Validate for LocaleBody {
     }
 }
 
-async fn api_set_locale(State(app): State<App>, actor: Actor, ApiJson(body): ApiJson<LocaleBody>) -> Result<Response, AppError> {
+#[utoipa::path(put, path = "/api/v1/me/locale", tag = "me", summary = "Save the person's language (zh-CN or en)", request_body(content = inline(serde_json::Value), content_type = "application/json", description = "LocaleBody"), responses((status = 200, description = "saved"), (status = 401, description = "not signed in (or the token is not valid)"), (status = 422, description = "invalid input: details name each field")))]
+pub(crate) async fn api_set_locale(
+    State(app): State<App>,
+    actor: Actor,
+    ApiJson(body): ApiJson<LocaleBody>,
+) -> Result<Response, AppError> {
     let locale = Locale::parse(&body.locale).ok_or_else(|| AppError::invalid("locale", "error-field-malformed"))?;
     save_locale(&app, Some(&actor), locale).await?;
     Ok(Json(json!({ "locale": locale.tag() })).into_response())
 }
 
 #[derive(Deserialize)]
-struct PasswordBody {
+pub(crate) struct PasswordBody {
     current_password: String,
     new_password: String,
 }
@@ -691,7 +709,8 @@ impl Validate for PasswordBody {
     fn validate(&self, _: &mut Checks) {}
 }
 
-async fn api_password(
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "me", summary = "Change one's password (ends every other session)", request_body(content = inline(serde_json::Value), content_type = "application/json", description = "PasswordBody"), responses((status = 200, description = "changed"), (status = 401, description = "not signed in (or the token is not valid)"), (status = 403, description = "outside the caller's scope or role"), (status = 422, description = "invalid input: details name each field")))]
+pub(crate) async fn api_password(
     State(app): State<App>,
     actor: Actor,
     meta: RequestMeta,
@@ -707,7 +726,8 @@ async fn api_password(
     Ok(Json(json!({ "ok": true })).into_response())
 }
 
-async fn api_sessions(State(app): State<App>, actor: Actor) -> Result<Json<serde_json::Value>, AppError> {
+#[utoipa::path(get, path = "/api/v1/sessions", tag = "me", summary = "The person's live sessions", responses((status = 200, description = "sessions"), (status = 401, description = "not signed in (or the token is not valid)")))]
+pub(crate) async fn api_sessions(State(app): State<App>, actor: Actor) -> Result<Json<serde_json::Value>, AppError> {
     let list = sessions::list(&app.db, actor.person_id).await?;
     Ok(Json(json!({
         "sessions": list.iter().map(|s| json!({
@@ -717,7 +737,8 @@ async fn api_sessions(State(app): State<App>, actor: Actor) -> Result<Json<serde
     })))
 }
 
-async fn api_session_revoke(State(app): State<App>, actor: Actor, Path(id): Path<i64>) -> Result<Response, AppError> {
+#[utoipa::path(delete, path = "/api/v1/sessions/{id}", tag = "me", summary = "Revoke one of the person's sessions", params(("id" = i64, Path, description = "record id")), responses((status = 200, description = "revoked"), (status = 401, description = "not signed in (or the token is not valid)"), (status = 404, description = "no such record")))]
+pub(crate) async fn api_session_revoke(State(app): State<App>, actor: Actor, Path(id): Path<i64>) -> Result<Response, AppError> {
     if !sessions::revoke(&app.db, actor.person_id, id).await? {
         return Err(AppError::NotFound);
     }
@@ -725,11 +746,13 @@ async fn api_session_revoke(State(app): State<App>, actor: Actor, Path(id): Path
     Ok(Json(json!({ "ok": true })).into_response())
 }
 
-async fn api_tokens(State(app): State<App>, actor: Actor) -> Result<Json<serde_json::Value>, AppError> {
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "me", summary = "The person's personal API tokens (without their secrets)", responses((status = 200, description = "tokens"), (status = 401, description = "not signed in (or the token is not valid)")))]
+pub(crate) async fn api_tokens(State(app): State<App>, actor: Actor) -> Result<Json<serde_json::Value>, AppError> {
     Ok(Json(json!({ "tokens": tokens::list(&app.db, actor.person_id).await? })))
 }
 
-async fn api_token_create(
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "me", summary = "Create a personal API token for the active role; the token is shown only in this answer", request_body(content = inline(serde_json::Value), content_type = "application/json", description = "NewToken"), responses((status = 201, description = "created"), (status = 401, description = "not signed in (or the token is not valid)"), (status = 403, description = "outside the caller's scope or role"), (status = 422, description = "invalid input: details name each field")))]
+pub(crate) async fn api_token_create(
     State(app): State<App>,
     actor: Actor,
     ApiJson(body): ApiJson<tokens::NewToken>,
@@ -739,7 +762,8 @@ async fn api_token_create(
     Ok((axum::http::StatusCode::CREATED, Json(json!({ "id": id, "token": token, "scope": body.scope }))).into_response())
 }
 
-async fn api_token_revoke(State(app): State<App>, actor: Actor, Path(id): Path<i64>) -> Result<Response, AppError> {
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "me", summary = "Revoke a personal API token", params(("id" = i64, Path, description = "record id")), responses((status = 200, description = "revoked"), (status = 401, description = "not signed in (or the token is not valid)"), (status = 404, description = "no such record")))]
+pub(crate) async fn api_token_revoke(State(app): State<App>, actor: Actor, Path(id): Path<i64>) -> Result<Response, AppError> {
     if !tokens::revoke(&app.db, actor.person_id, id).await? {
         return Err(AppError::NotFound);
     }

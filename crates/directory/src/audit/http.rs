@@ -77,7 +77,7 @@ async fn query(app: &App, actor: &Actor, f: &AuditFilter) -> Result<Vec<AuditRow
 
 #[derive(Template)]
 #[template(path = "audit.html")]
-struct AuditPage<'a> {
+pub(crate) struct AuditPage<'a> {
     ctx: &'a PageContext,
     rows: Vec<AuditRow>,
     filter: AuditFilter,
@@ -109,7 +109,8 @@ async fn audit_page(
     Ok(ctx.render(&ctx.t("audit-title"), &page)?.into_response())
 }
 
-async fn api_audit(
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", summary = "Audit entries under the caller's scope, newest first (query: action, outcome, actor, before)", responses((status = 200, description = "entries and the next page's cursor"), (status = 401, description = "not signed in (or the token is not valid)"), (status = 403, description = "outside the caller's scope or role"), (status = 422, description = "invalid input: details name each field")))]
+pub(crate) async fn api_audit(
     State(app): State<App>,
     actor: Actor,
     Query(f): Query<AuditFilter>,

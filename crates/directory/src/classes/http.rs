@@ -199,7 +199,7 @@ pub async fn move_student(app: &App, actor: &Actor, meta: &RequestMeta, person_i
 
 #[derive(Template)]
 #[template(path = "class.html")]
-struct ClassPage<'a> {
+pub(crate) struct ClassPage<'a> {
     ctx: &'a PageContext,
     class: &'a Class,
     name: String,
@@ -285,7 +285,12 @@ async fn assign_teacher_submit(
     }
 }
 
-async fn api_get(State(app): State<App>, actor: Actor, Path(id): Path<i64>) -> Result<Json<serde_json::Value>, AppError> {
+#[utoipa::path(get, path = "/api/v1/classes/{id}", tag = "classes", summary = "A class with its current teachers and students", params(("id" = i64, Path, description = "record id")), responses((status = 200, description = "the class"), (status = 401, description = "not signed in (or the token is not valid)"), (status = 403, description = "outside the caller's scope or role"), (status = 404, description = "no such record")))]
+pub(crate) async fn api_get(
+    State(app): State<App>,
+    actor: Actor,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, AppError> {
     let (class, _) = visible_class(&app, &actor, id, Capability::View).await?;
     let school_year = codes::school_year_of(kernel::today(app.config.display_utc_offset_minutes));
     let members: Vec<_> = members(&app, id)
@@ -300,7 +305,8 @@ async fn api_get(State(app): State<App>, actor: Actor, Path(id): Path<i64>) -> R
     })))
 }
 
-async fn api_assign_teacher(
+#[utoipa::path(post, path = "/api/v1/classes/{id}/teachers", tag = "classes", summary = "Assign a teacher of the school to the class, for a subject or as head teacher", params(("id" = i64, Path, description = "record id")), request_body(content = inline(serde_json::Value), content_type = "application/json", description = "TeacherInput"), responses((status = 200, description = "assigned"), (status = 401, description = "not signed in (or the token is not valid)"), (status = 403, description = "outside the caller's scope or role"), (status = 404, description = "no such record"), (status = 422, description = "invalid input: details name each field")))]
+pub(crate) async fn api_assign_teacher(
     State(app): State<App>,
     actor: Actor,
     meta: RequestMeta,
@@ -311,7 +317,8 @@ async fn api_assign_teacher(
     Ok(Json(json!({ "ok": true })))
 }
 
-async fn api_move_student(
+#[utoipa::path(post, path = "/api/v1/people/{id}/class", tag = "classes", summary = "Move a student to another administrative class (the old membership stays as history)", params(("id" = i64, Path, description = "record id")), request_body(content = inline(serde_json::Value), content_type = "application/json", description = "MoveStudent"), responses((status = 200, description = "moved"), (status = 401, description = "not signed in (or the token is not valid)"), (status = 403, description = "outside the caller's scope or role"), (status = 404, description = "no such record"), (status = 422, description = "invalid input: details name each field")))]
+pub(crate) async fn api_move_student(
     State(app): State<App>,
     actor: Actor,
     meta: RequestMeta,

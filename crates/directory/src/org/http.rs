@@ -182,7 +182,7 @@ pub async fn create_class(
 
 #[derive(Template)]
 #[template(path = "unit.html")]
-struct UnitPage<'a> {
+pub(crate) struct UnitPage<'a> {
     ctx: &'a PageContext,
     unit: &'a OrgUnit,
     trail: Vec<OrgUnit>,
@@ -341,7 +341,7 @@ async fn edit_submit(
 }
 
 #[derive(Deserialize)]
-struct MoveForm {
+pub(crate) struct MoveForm {
     parent_id: i64,
 }
 
@@ -387,14 +387,24 @@ async fn create_class_submit(
 
 // ---- API ----
 
-async fn api_get(State(app): State<App>, actor: Actor, Path(id): Path<i64>) -> Result<Json<serde_json::Value>, AppError> {
+#[utoipa::path(get, path = "/api/v1/org-units/{id}", tag = "org", summary = "An org unit with counts of what lies under it", params(("id" = i64, Path, description = "record id")), responses((status = 200, description = "the unit"), (status = 401, description = "not signed in (or the token is not valid)"), (status = 403, description = "outside the caller's scope or role"), (status = 404, description = "no such record")))]
+pub(crate) async fn api_get(
+    State(app): State<App>,
+    actor: Actor,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, AppError> {
     let unit = visible_unit(&app, &actor, id, Capability::View).await?;
     let mut body = unit_json(&unit);
     body["counts"] = serde_json::to_value(store::counts(&app.db, &unit.path).await?).map_err(AppError::internal)?;
     Ok(Json(body))
 }
 
-async fn api_children(State(app): State<App>, actor: Actor, Path(id): Path<i64>) -> Result<Json<serde_json::Value>, AppError> {
+#[utoipa::path(get, path = "/api/v1/org-units/{id}/children", tag = "org", summary = "The units directly under a unit", params(("id" = i64, Path, description = "record id")), responses((status = 200, description = "children"), (status = 401, description = "not signed in (or the token is not valid)"), (status = 403, description = "outside the caller's scope or role"), (status = 404, description = "no such record")))]
+pub(crate) async fn api_children(
+    State(app): State<App>,
+    actor: Actor,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, AppError> {
     let unit = visible_unit(&app, &actor, id, Capability::View).await?;
     let children: Vec<_> = store::children(&app.db, unit.id)
         .await?
@@ -406,7 +416,7 @@ async fn api_children(State(app): State<App>, actor: Actor, Path(id): Path<i64>)
 }
 
 #[derive(Deserialize)]
-struct NewUnitBody {
+pub(crate) struct NewUnitBody {
     parent_id: i64,
     #[serde(flatten)]
     unit: UnitInput,
@@ -422,9 +432,10 @@ impl Validate for UnitInputBody {
 
 #[derive(Deserialize)]
 #[serde(transparent)]
-struct UnitInputBody(UnitInput);
+pub(crate) struct UnitInputBody(UnitInput);
 
-async fn api_create(
+#[utoipa::path(post, path = "/api/v1/org-units", tag = "org", summary = "Create an org unit under a parent the caller manages", request_body(content = inline(serde_json::Value), content_type = "application/json", description = "NewUnitBody"), responses((status = 201, description = "created unit"), (status = 401, description = "not signed in (or the token is not valid)"), (status = 403, description = "outside the caller's scope or role"), (status = 404, description = "no such record"), (status = 422, description = "invalid input: details name each field")))]
+pub(crate) async fn api_create(
     State(app): State<App>,
     actor: Actor,
     meta: RequestMeta,
@@ -435,7 +446,8 @@ async fn api_create(
     Ok((StatusCode::CREATED, Json(unit_json(&unit))).into_response())
 }
 
-async fn api_update(
+#[utoipa::path(patch, path = "/api/v1/org-units/{id}", tag = "org", summary = "Edit an org unit's name, code and categories", params(("id" = i64, Path, description = "record id")), request_body(content = inline(serde_json::Value), content_type = "application/json", description = "UnitInputBody"), responses((status = 200, description = "the updated unit"), (status = 401, description = "not signed in (or the token is not valid)"), (status = 403, description = "outside the caller's scope or role"), (status = 404, description = "no such record"), (status = 422, description = "invalid input: details name each field")))]
+pub(crate) async fn api_update(
     State(app): State<App>,
     actor: Actor,
     meta: RequestMeta,
@@ -447,7 +459,8 @@ async fn api_update(
     Ok(Json(unit_json(&unit)))
 }
 
-async fn api_move(
+#[utoipa::path(post, path = "/api/v1/org-units/{id}/move", tag = "org", summary = "Move a unit, and everything under it, below another parent", params(("id" = i64, Path, description = "record id")), request_body(content = inline(serde_json::Value), content_type = "application/json", description = "MoveForm"), responses((status = 200, description = "the moved unit"), (status = 401, description = "not signed in (or the token is not valid)"), (status = 403, description = "outside the caller's scope or role"), (status = 404, description = "no such record"), (status = 422, description = "invalid input: details name each field")))]
+pub(crate) async fn api_move(
     State(app): State<App>,
     actor: Actor,
     meta: RequestMeta,
@@ -459,7 +472,12 @@ async fn api_move(
     Ok(Json(unit_json(&unit)))
 }
 
-async fn api_classes(State(app): State<App>, actor: Actor, Path(id): Path<i64>) -> Result<Json<serde_json::Value>, AppError> {
+#[utoipa::path(get, path = "/api/v1/org-units/{id}/classes", tag = "org", summary = "The classes of a school that the caller may see", params(("id" = i64, Path, description = "record id")), responses((status = 200, description = "classes"), (status = 401, description = "not signed in (or the token is not valid)"), (status = 403, description = "outside the caller's scope or role"), (status = 404, description = "no such record")))]
+pub(crate) async fn api_classes(
+    State(app): State<App>,
+    actor: Actor,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, AppError> {
     let unit = visible_unit(&app, &actor, id, Capability::View).await?;
     let school_year = codes::school_year_of(kernel::today(app.config.display_utc_offset_minutes));
     let locale = actor.locale.unwrap_or_default();
@@ -481,9 +499,10 @@ impl Validate for ClassBody {
 
 #[derive(Deserialize)]
 #[serde(transparent)]
-struct ClassBody(ClassInput);
+pub(crate) struct ClassBody(ClassInput);
 
-async fn api_create_class(
+#[utoipa::path(post, path = "/api/v1/org-units/{id}/classes", tag = "org", summary = "Create a class at a school", params(("id" = i64, Path, description = "record id")), request_body(content = inline(serde_json::Value), content_type = "application/json", description = "ClassBody"), responses((status = 201, description = "created"), (status = 401, description = "not signed in (or the token is not valid)"), (status = 403, description = "outside the caller's scope or role"), (status = 404, description = "no such record"), (status = 422, description = "invalid input: details name each field")))]
+pub(crate) async fn api_create_class(
     State(app): State<App>,
     actor: Actor,
     meta: RequestMeta,

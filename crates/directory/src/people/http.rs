@@ -58,7 +58,7 @@ pub async fn visible_person(app: &App, actor: &Actor, id: i64, cap: Capability) 
 
 #[derive(Template)]
 #[template(path = "person.html")]
-struct PersonPage<'a> {
+pub(crate) struct PersonPage<'a> {
     ctx: &'a PageContext,
     person: &'a Person,
     phone: Option<String>,
@@ -104,7 +104,7 @@ async fn person_page(State(app): State<App>, ctx: PageContext, actor: Actor, Pat
 }
 
 #[derive(Deserialize, Default)]
-struct ListQuery {
+pub(crate) struct ListQuery {
     #[serde(default)]
     role: String,
     #[serde(default)]
@@ -143,7 +143,7 @@ async fn list_in_scope(app: &App, actor: &Actor, q: &ListQuery) -> Result<Vec<Pe
 
 #[derive(Template)]
 #[template(path = "people.html")]
-struct PeoplePage<'a> {
+pub(crate) struct PeoplePage<'a> {
     ctx: &'a PageContext,
     people: Vec<Person>,
     role: String,
@@ -170,12 +170,22 @@ async fn list_page(
     Ok(ctx.render(&ctx.t("people-title"), &page)?.into_response())
 }
 
-async fn api_list(State(app): State<App>, actor: Actor, Query(q): Query<ListQuery>) -> Result<Json<serde_json::Value>, AppError> {
+#[utoipa::path(get, path = "/api/v1/people", tag = "people", summary = "People with a current role in the admin's scope (query: role, q, page)", responses((status = 200, description = "a page of people"), (status = 401, description = "not signed in (or the token is not valid)"), (status = 403, description = "outside the caller's scope or role"), (status = 422, description = "invalid input: details name each field")))]
+pub(crate) async fn api_list(
+    State(app): State<App>,
+    actor: Actor,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<serde_json::Value>, AppError> {
     let people = list_in_scope(&app, &actor, &q).await?;
     Ok(Json(json!({ "people": people, "page": q.page.max(0), "page_size": PAGE_SIZE })))
 }
 
-async fn api_get(State(app): State<App>, actor: Actor, Path(id): Path<i64>) -> Result<Json<serde_json::Value>, AppError> {
+#[utoipa::path(get, path = "/api/v1/people/{id}", tag = "people", summary = "A person with their roles (current and past) and family links", params(("id" = i64, Path, description = "record id")), responses((status = 200, description = "the person"), (status = 401, description = "not signed in (or the token is not valid)"), (status = 403, description = "outside the caller's scope or role"), (status = 404, description = "no such record")))]
+pub(crate) async fn api_get(
+    State(app): State<App>,
+    actor: Actor,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, AppError> {
     let (person, all) = visible_person(&app, &actor, id, Capability::View).await?;
     Ok(Json(json!({
         "person": person,
@@ -308,7 +318,8 @@ pub async fn create_person(app: &App, actor: &Actor, meta: &RequestMeta, body: &
     Ok(id)
 }
 
-async fn api_create(
+#[utoipa::path(post, path = "/api/v1/people", tag = "people", summary = "Create a person with a first role", request_body(content = inline(serde_json::Value), content_type = "application/json", description = "NewPersonBody"), responses((status = 201, description = "created"), (status = 401, description = "not signed in (or the token is not valid)"), (status = 403, description = "outside the caller's scope or role"), (status = 404, description = "no such record"), (status = 422, description = "invalid input: details name each field")))]
+pub(crate) async fn api_create(
     State(app): State<App>,
     actor: Actor,
     meta: RequestMeta,
@@ -319,7 +330,7 @@ async fn api_create(
 }
 
 #[derive(Deserialize)]
-struct GuardianBody {
+pub(crate) struct GuardianBody {
     parent_id: i64,
     relation: Relation,
 }
@@ -329,7 +340,8 @@ impl Validate for GuardianBody {
 }
 
 /// Links a parent to a student; the admin must manage both.
-async fn api_link_guardian(
+#[utoipa::path(post, path = "/api/v1/people/{id}/guardians", tag = "people", summary = "Link a parent to a student", params(("id" = i64, Path, description = "record id")), request_body(content = inline(serde_json::Value), content_type = "application/json", description = "GuardianBody"), responses((status = 201, description = "linked"), (status = 401, description = "not signed in (or the token is not valid)"), (status = 403, description = "outside the caller's scope or role"), (status = 404, description = "no such record"), (status = 422, description = "invalid input: details name each field")))]
+pub(crate) async fn api_link_guardian(
     State(app): State<App>,
     actor: Actor,
     meta: RequestMeta,
