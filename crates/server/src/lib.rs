@@ -76,14 +76,19 @@ pub async fn open(config: &Config) -> anyhow::Result<(Db, bool)> {
 pub async fn migrate_with_retry(app: App) {
     let mut wait = Duration::from_millis(500);
     loop {
-        match app.db.migrate().await {
-            Ok(()) => {
+        // Bounded, so an unreachable server is reported within seconds, not after the pool's timeout.
+        match tokio::time::timeout(Duration::from_secs(3), app.db.migrate()).await {
+            Ok(Ok(())) => {
                 app.set_ready(true);
                 tracing::info!("database ready");
                 return;
             }
-            Err(e) => {
-                tracing::warn!(error = %e, retry_in = ?wait, "database unreachable or migration failed; retrying");
+            outcome => {
+                let error = match outcome {
+                    Ok(Err(e)) => e.to_string(),
+                    _ => "no answer within 3 s".to_string(),
+                };
+                tracing::warn!(%error, retry_in = ?wait, "database unreachable or migration failed; retrying");
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(Duration::from_secs(30));
             }

@@ -90,7 +90,7 @@ fn load_config(file: Option<&PathBuf>, data_dir: Option<&PathBuf>, listen: Optio
 
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("HANLIN_LOG").unwrap_or_else(|_| "info,sqlx=warn".into());
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
 fn read_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
