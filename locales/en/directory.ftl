@@ -242,3 +242,21 @@ audit-action-person_create = Person created
 audit-action-guardian_link = Parent linked
 audit-action-totp_enable = Two-step verification on
 audit-action-totp_disable = Two-step verification off
+
+# Calendar: school years and terms
+nav-calendar = Calendar
+calendar-title = School years and terms
+calendar-lead = The region's school years and terms. A class's grade follows from its entry year and the current school year, so classes move up each year by themselves.
+calendar-none = No school year is set yet; grades are counted from 1 September each year.
+calendar-new-year = Add a school year
+calendar-new-term = Add a term
+calendar-add = Add
+calendar-error-date = “{ $field }” must be a date such as 2026-09-01.
+calendar-error-order = The end date must come after the start date.
+calendar-error-overlap = This school year overlaps an existing one.
+calendar-error-term-outside = A term must lie within its school year.
+calendar-error-term-taken = This school year already has a term of that name.
+field-starts_on = Start date
+field-ends_on = End date
+audit-action-school_year_create = School year added
+audit-action-term_create = Term added

@@ -242,3 +242,21 @@ audit-action-person_create = 新建人员
 audit-action-guardian_link = 关联家长
 audit-action-totp_enable = 开启两步验证
 audit-action-totp_disable = 关闭两步验证
+
+# Calendar: school years and terms
+nav-calendar = 校历
+calendar-title = 学年与学期
+calendar-lead = 全区统一的学年和学期。班级的年级按入学年份和当前学年自动计算，每学年自动升级。
+calendar-none = 尚未设置学年；系统按每年 9 月 1 日开学计算年级。
+calendar-new-year = 新增学年
+calendar-new-term = 新增学期
+calendar-add = 添加
+calendar-error-date = “{ $field }”应为日期，格式如 2026-09-01。
+calendar-error-order = 结束日期必须晚于开始日期。
+calendar-error-overlap = 该学年与已有学年的日期重叠。
+calendar-error-term-outside = 学期必须在所属学年的起止日期之内。
+calendar-error-term-taken = 该学年已有同名学期。
+field-starts_on = 开始日期
+field-ends_on = 结束日期
+audit-action-school_year_create = 新增学年
+audit-action-term_create = 新增学期

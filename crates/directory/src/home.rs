@@ -1,7 +1,6 @@
 //! The home page: what the acting role has, and nothing that does not exist yet.
 
 use crate::classes::store as classes;
-use crate::codes;
 use crate::org::store as org;
 use crate::people::store as people;
 use askama::Template;
@@ -63,7 +62,7 @@ async fn class_link(
 
 pub async fn home(State(app): State<App>, ctx: PageContext, actor: Actor) -> Result<Response, AppError> {
     let today = kernel::today(app.config.display_utc_offset_minutes);
-    let school_year = codes::school_year_of(today);
+    let school_year = crate::calendar::store::school_year(&app.db, today).await?;
     let mut page = HomePage { ctx: &ctx, actor: &actor, counts: None, children: vec![], classes: vec![], kids: vec![] };
     match actor.role {
         Role::RegionAdmin | Role::SchoolAdmin | Role::Auditor | Role::Researcher | Role::Reviewer => {

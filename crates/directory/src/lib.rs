@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod calendar;
 pub mod classes;
 pub mod codes;
 pub mod home;
@@ -26,6 +27,7 @@ pub fn routes() -> Router<App> {
         .merge(classes::http::routes())
         .merge(people::http::routes())
         .merge(audit::http::routes())
+        .merge(calendar::http::routes())
 }
 
 const EVERYONE: &[Role] = &Role::ALL;
@@ -40,6 +42,7 @@ pub fn nav() -> Vec<NavLink> {
         NavLink { key: "nav-org", href: "/org", roles: BUREAU },
         NavLink { key: "nav-people", href: "/people", roles: ADMINS },
         NavLink { key: "nav-audit", href: "/audit", roles: AUDITORS },
+        NavLink { key: "nav-calendar", href: "/calendar", roles: BUREAU },
         NavLink { key: "nav-account", href: "/account", roles: EVERYONE },
     ]
 }

@@ -31,7 +31,10 @@ use utoipa::OpenApi;
         crate::people::http::api_create,
         crate::people::http::api_get,
         crate::people::http::api_link_guardian,
-        crate::audit::http::api_audit
+        crate::audit::http::api_audit,
+        crate::calendar::http::api_list,
+        crate::calendar::http::api_create_year,
+        crate::calendar::http::api_create_term
     ),
     tags(
         (name = "auth", description = "Signing in and out"),
@@ -39,7 +42,8 @@ use utoipa::OpenApi;
         (name = "org", description = "The org tree: bureaus, schools, teaching points, offices"),
         (name = "classes", description = "Classes and their teachers and students"),
         (name = "people", description = "People, roles and family links"),
-        (name = "audit", description = "The audit log of a scope")
+        (name = "audit", description = "The audit log of a scope"),
+        (name = "calendar", description = "The region's school years and terms")
     )
 )]
 pub struct DirectoryApi;

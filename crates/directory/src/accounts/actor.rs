@@ -128,7 +128,7 @@ pub async fn load(
     }
     let locale = head.locale.as_deref().and_then(Locale::parse);
     let assignments = people::assignments(db, person_id).await?;
-    let school_year = crate::codes::school_year_of(today);
+    let school_year = crate::calendar::store::school_year(db, today).await?;
     let groups = group(&assignments, today, school_year, locale.unwrap_or_default());
     let Some(active) = role_id
         .and_then(|id| groups.iter().find(|g| g.role_id == id || g.assignment_ids.contains(&id)))

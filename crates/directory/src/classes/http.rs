@@ -239,7 +239,7 @@ async fn render_class(
 ) -> Result<Response, AppError> {
     let (class, school_path) = visible_class(app, actor, id, Capability::View).await?;
     let school = org::get(&app.db, class.school_id).await?.ok_or(AppError::NotFound)?;
-    let school_year = codes::school_year_of(kernel::today(app.config.display_utc_offset_minutes));
+    let school_year = crate::calendar::store::school_year(&app.db, kernel::today(app.config.display_utc_offset_minutes)).await?;
     let may_manage = actor.may(Capability::Manage, Target::Unit { path: &school_path });
     let teachers_of_school = if may_manage {
         let today = kernel::today(app.config.display_utc_offset_minutes);
@@ -292,7 +292,7 @@ pub(crate) async fn api_get(
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let (class, _) = visible_class(&app, &actor, id, Capability::View).await?;
-    let school_year = codes::school_year_of(kernel::today(app.config.display_utc_offset_minutes));
+    let school_year = crate::calendar::store::school_year(&app.db, kernel::today(app.config.display_utc_offset_minutes)).await?;
     let members: Vec<_> = members(&app, id)
         .await?
         .into_iter()

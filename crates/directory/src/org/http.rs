@@ -260,7 +260,7 @@ async fn render_unit(
     let may_manage = actor.may(Capability::Manage, Target::Unit { path: &unit.path });
     let children = store::children(&app.db, unit.id).await?;
     let today = kernel::today(app.config.display_utc_offset_minutes);
-    let school_year = codes::school_year_of(today);
+    let school_year = crate::calendar::store::school_year(&app.db, today).await?;
     let class_rows = if unit.kind().is_school() {
         let counts = classes::student_counts(&app.db, unit.id, today).await?;
         classes::of_school(&app.db, unit.id)
@@ -479,7 +479,7 @@ pub(crate) async fn api_classes(
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let unit = visible_unit(&app, &actor, id, Capability::View).await?;
-    let school_year = codes::school_year_of(kernel::today(app.config.display_utc_offset_minutes));
+    let school_year = crate::calendar::store::school_year(&app.db, kernel::today(app.config.display_utc_offset_minutes)).await?;
     let locale = actor.locale.unwrap_or_default();
     let list: Vec<_> = classes::of_school(&app.db, unit.id)
         .await?

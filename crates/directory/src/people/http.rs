@@ -4,7 +4,6 @@
 use super::model::{Assignment, NewPerson, Person, Relation};
 use super::store;
 use crate::classes::store as classes;
-use crate::codes;
 use crate::org::http::visible_unit;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -80,7 +79,7 @@ impl PersonPage<'_> {
 async fn person_page(State(app): State<App>, ctx: PageContext, actor: Actor, Path(id): Path<i64>) -> Result<Response, AppError> {
     let (person, all) = visible_person(&app, &actor, id, Capability::View).await?;
     let today = kernel::today(app.config.display_utc_offset_minutes);
-    let school_year = codes::school_year_of(today);
+    let school_year = crate::calendar::store::school_year(&app.db, today).await?;
     let mut assignments = Vec::new();
     for a in all {
         let class_name = match a.class_id {

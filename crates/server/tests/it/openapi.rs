@@ -1,6 +1,6 @@
 //! The OpenAPI document is a public contract: a snapshot shows every change to it in review, and
 //! every documented operation must be routed.
-//! Update the snapshot with `HANLIN_UPDATE_SNAPSHOTS=1 cargo nextest run -p server openapi`.
+//! Update the snapshot with `HANLIN_TEST_UPDATE_SNAPSHOTS=1 cargo nextest run -p server openapi`.
 
 use crate::harness::{Backend, TestApp};
 use serde_json::Value;
@@ -12,7 +12,7 @@ async fn openapi_document_matches_snapshot() {
     let t = TestApp::start(Backend::Sqlite).await.unwrap();
     let doc: Value = t.client().get(t.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
     let pretty = serde_json::to_string_pretty(&doc).unwrap() + "\n";
-    if std::env::var("HANLIN_UPDATE_SNAPSHOTS").is_ok_and(|v| v == "1") {
+    if std::env::var("HANLIN_TEST_UPDATE_SNAPSHOTS").is_ok_and(|v| v == "1") {
         std::fs::write(SNAPSHOT, &pretty).unwrap();
     }
     let expected = std::fs::read_to_string(SNAPSHOT).unwrap_or_default();
