@@ -260,3 +260,8 @@ field-starts_on = Start date
 field-ends_on = End date
 audit-action-school_year_create = School year added
 audit-action-term_create = Term added
+
+# Adding a person on a school's page
+org-new-person = Add a person
+org-person-class-hint = Students need their administrative class; teachers and administrators do not.
+field-person_name = Full name

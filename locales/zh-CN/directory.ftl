@@ -260,3 +260,8 @@ field-starts_on = 开始日期
 field-ends_on = 结束日期
 audit-action-school_year_create = 新增学年
 audit-action-term_create = 新增学期
+
+# Adding a person on a school's page
+org-new-person = 新增人员
+org-person-class-hint = 学生必须选择所在行政班；教师和管理员无需选择。
+field-person_name = 姓名

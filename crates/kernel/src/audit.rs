@@ -1,7 +1,9 @@
 //! The append-only audit log: every login and every admin write, with before and after.
 //! Entries are written inside the action's own transaction, so an action and its record commit together.
 
+use crate::auth::Actor;
 use crate::db::{Db, DbError, Tx, sql};
+use crate::web::RequestMeta;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -24,6 +26,43 @@ pub struct Entry {
     pub scope_path: String,
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,
+}
+
+impl Entry {
+    /// A successful action of a signed-in actor on one target; add `before`/`after` as they apply.
+    pub fn by(
+        actor: &Actor,
+        meta: &RequestMeta,
+        action: &'static str,
+        target_type: &'static str,
+        target_id: i64,
+        target_name: impl Into<String>,
+        scope_path: impl Into<String>,
+    ) -> Entry {
+        Entry {
+            actor_id: Some(actor.person_id),
+            actor_name: actor.name.clone(),
+            ip: meta.ip.clone(),
+            action,
+            outcome: Outcome::Success,
+            target_type,
+            target_id: Some(target_id),
+            target_name: target_name.into(),
+            scope_path: scope_path.into(),
+            before: None,
+            after: None,
+        }
+    }
+
+    pub fn before(mut self, value: serde_json::Value) -> Entry {
+        self.before = Some(value);
+        self
+    }
+
+    pub fn after(mut self, value: serde_json::Value) -> Entry {
+        self.after = Some(value);
+        self
+    }
 }
 
 fn insert(e: &Entry) -> crate::db::Query {

@@ -9,7 +9,7 @@ use axum::http::header::SET_COOKIE;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
-use kernel::audit::{self, Entry, Outcome};
+use kernel::audit::{self, Entry};
 use kernel::auth::{Actor, Credential};
 use kernel::db::sql;
 use kernel::error::FieldError;
@@ -406,19 +406,7 @@ async fn change_password(app: &App, actor: &Actor, meta: &RequestMeta, form: &Pa
 }
 
 fn self_entry(actor: &Actor, meta: &RequestMeta, action: &'static str) -> Entry {
-    Entry {
-        actor_id: Some(actor.person_id),
-        actor_name: actor.name.clone(),
-        ip: meta.ip.clone(),
-        action,
-        outcome: Outcome::Success,
-        target_type: "account",
-        target_id: Some(actor.person_id),
-        target_name: actor.name.clone(),
-        scope_path: actor.unit_path.clone(),
-        before: None,
-        after: None,
-    }
+    Entry::by(actor, meta, action, "account", actor.person_id, actor.name.clone(), actor.unit_path.clone())
 }
 
 async fn password_submit(

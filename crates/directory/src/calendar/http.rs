@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use kernel::audit::{self, Entry, Outcome};
+use kernel::audit::{self, Entry};
 use kernel::auth::{Actor, Role};
 use kernel::error::FieldError;
 use kernel::web::{ApiJson, Checks, CsrfForm, PageContext, RequestMeta, Validate, check};
@@ -63,22 +63,6 @@ impl Validate for Period {
     }
 }
 
-fn entry(actor: &Actor, meta: &RequestMeta, action: &'static str, id: i64, name: &str, after: serde_json::Value) -> Entry {
-    Entry {
-        actor_id: Some(actor.person_id),
-        actor_name: actor.name.clone(),
-        ip: meta.ip.clone(),
-        action,
-        outcome: Outcome::Success,
-        target_type: "calendar",
-        target_id: Some(id),
-        target_name: name.to_string(),
-        scope_path: actor.unit_path.clone(),
-        before: None,
-        after: Some(after),
-    }
-}
-
 fn date(s: &str) -> time::Date {
     time::Date::parse(s.trim(), &time::macros::format_description!("[year]-[month]-[day]")).expect("validated date")
 }
@@ -102,7 +86,11 @@ pub(crate) async fn create_year(app: &App, actor: &Actor, meta: &RequestMeta, in
         }
     })?;
     let after = json!({ "name": input.name.trim(), "starts_on": input.starts_on, "ends_on": input.ends_on });
-    audit::record(&mut tx, &entry(actor, meta, "school_year_create", id, input.name.trim(), after)).await?;
+    audit::record(
+        &mut tx,
+        &Entry::by(actor, meta, "school_year_create", "calendar", id, input.name.trim(), actor.unit_path.clone()).after(after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -131,7 +119,11 @@ pub(crate) async fn create_term(
         })?;
     let after =
         json!({ "school_year": year.name, "name": input.name.trim(), "starts_on": input.starts_on, "ends_on": input.ends_on });
-    audit::record(&mut tx, &entry(actor, meta, "term_create", id, input.name.trim(), after)).await?;
+    audit::record(
+        &mut tx,
+        &Entry::by(actor, meta, "term_create", "calendar", id, input.name.trim(), actor.unit_path.clone()).after(after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }

@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use kernel::audit::{self, Entry, Outcome};
+use kernel::audit::{self, Entry};
 use kernel::auth::{Actor, Capability, Role, Target};
 use kernel::error::FieldError;
 use kernel::web::{ApiJson, Checks, CsrfForm, PageContext, RequestMeta, Validate};
@@ -118,19 +118,16 @@ pub async fn assign_teacher(
     }
     audit::record(
         &mut tx,
-        &Entry {
-            actor_id: Some(actor.person_id),
-            actor_name: actor.name.clone(),
-            ip: meta.ip.clone(),
-            action: if input.head.is_some() { "class_head_teacher_assign" } else { "class_teacher_assign" },
-            outcome: Outcome::Success,
-            target_type: "class",
-            target_id: Some(class_id),
-            target_name: person.name.clone(),
-            scope_path: school.path.clone(),
-            before: None,
-            after: Some(json!({ "person_id": person.id, "subject": input.subject, "head": input.head.is_some() })),
-        },
+        &Entry::by(
+            actor,
+            meta,
+            if input.head.is_some() { "class_head_teacher_assign" } else { "class_teacher_assign" },
+            "class",
+            class_id,
+            person.name.clone(),
+            school.path.clone(),
+        )
+        .after(json!({ "person_id": person.id, "subject": input.subject, "head": input.head.is_some() })),
     )
     .await?;
     tx.commit().await?;
@@ -177,19 +174,9 @@ pub async fn move_student(app: &App, actor: &Actor, meta: &RequestMeta, person_i
     people::assign(&mut tx, person_id, Role::Student, school.id, Some(to_class), None, today).await?;
     audit::record(
         &mut tx,
-        &Entry {
-            actor_id: Some(actor.person_id),
-            actor_name: actor.name.clone(),
-            ip: meta.ip.clone(),
-            action: "student_move_class",
-            outcome: Outcome::Success,
-            target_type: "person",
-            target_id: Some(person_id),
-            target_name: String::new(),
-            scope_path: school.path.clone(),
-            before: Some(json!({ "class_id": from.class_id, "school_id": from.unit_id })),
-            after: Some(json!({ "class_id": to_class, "school_id": school.id })),
-        },
+        &Entry::by(actor, meta, "student_move_class", "person", person_id, String::new(), school.path.clone())
+            .before(json!({ "class_id": from.class_id, "school_id": from.unit_id }))
+            .after(json!({ "class_id": to_class, "school_id": school.id })),
     )
     .await?;
     tx.commit().await?;

@@ -5,14 +5,15 @@ use super::store;
 use crate::classes::model::{Class, ClassInput};
 use crate::classes::store as classes;
 use crate::codes;
+use crate::people::http::{NewPersonBody, create_person};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use kernel::audit::{self, Entry, Outcome};
-use kernel::auth::{Actor, Capability, Target};
+use kernel::audit::{self, Entry};
+use kernel::auth::{Actor, Capability, Role, Target};
 use kernel::db::DbError;
 use kernel::error::FieldError;
 use kernel::web::{ApiJson, Checks, CsrfForm, PageContext, RequestMeta, Validate, check};
@@ -28,6 +29,7 @@ pub fn routes() -> Router<App> {
         .route("/org/{id}/move", post(move_submit))
         .route("/org/{id}/children", post(create_child_submit))
         .route("/org/{id}/classes", post(create_class_submit))
+        .route("/org/{id}/people", post(create_person_submit))
         .route("/api/v1/org-units", post(api_create))
         .route("/api/v1/org-units/{id}", get(api_get).patch(api_update))
         .route("/api/v1/org-units/{id}/children", get(api_children))
@@ -52,30 +54,6 @@ fn unit_json(u: &OrgUnit) -> serde_json::Value {
         "school_type": u.school_type, "urban_rural": u.urban_rural, "stages": u.stage_list(),
         "path": u.path, "depth": u.depth, "updated_at": u.updated_at,
     })
-}
-
-fn admin_entry(
-    actor: &Actor,
-    meta: &RequestMeta,
-    action: &'static str,
-    target_type: &'static str,
-    id: i64,
-    name: &str,
-    scope: &str,
-) -> Entry {
-    Entry {
-        actor_id: Some(actor.person_id),
-        actor_name: actor.name.clone(),
-        ip: meta.ip.clone(),
-        action,
-        outcome: Outcome::Success,
-        target_type,
-        target_id: Some(id),
-        target_name: name.to_string(),
-        scope_path: scope.to_string(),
-        before: None,
-        after: None,
-    }
 }
 
 /// Unique codes are the one constraint users can hit; it becomes a field error.
@@ -103,7 +81,7 @@ pub async fn create_unit(
     let mut tx = app.db.begin().await?;
     let id = store::create(&mut tx, Some(&parent), &input).await.map_err(code_taken)?;
     let unit = store::get_in(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-    let mut entry = admin_entry(actor, meta, "org_unit_create", "org_unit", id, &unit.name, &unit.path);
+    let mut entry = Entry::by(actor, meta, "org_unit_create", "org_unit", id, &unit.name, &unit.path);
     entry.after = Some(unit_json(&unit));
     audit::record(&mut tx, &entry).await?;
     tx.commit().await?;
@@ -118,7 +96,7 @@ pub async fn update_unit(app: &App, actor: &Actor, meta: &RequestMeta, id: i64, 
     let mut tx = app.db.begin().await?;
     store::update(&mut tx, &unit, &input).await.map_err(code_taken)?;
     let after = store::get_in(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-    let mut entry = admin_entry(actor, meta, "org_unit_update", "org_unit", id, &after.name, &after.path);
+    let mut entry = Entry::by(actor, meta, "org_unit_update", "org_unit", id, &after.name, &after.path);
     entry.before = Some(unit_json(&unit));
     entry.after = Some(unit_json(&after));
     audit::record(&mut tx, &entry).await?;
@@ -140,7 +118,7 @@ pub async fn move_unit(app: &App, actor: &Actor, meta: &RequestMeta, id: i64, ne
     let after = store::get_in(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     // Recorded under both the old and the new place, so auditors of either side see the move.
     for scope in [&unit.path, &after.path] {
-        let mut entry = admin_entry(actor, meta, "org_unit_move", "org_unit", id, &unit.name, scope);
+        let mut entry = Entry::by(actor, meta, "org_unit_move", "org_unit", id, &unit.name, scope);
         entry.before = Some(unit_json(&unit));
         entry.after = Some(unit_json(&after));
         audit::record(&mut tx, &entry).await?;
@@ -169,7 +147,7 @@ pub async fn create_class(
         Some("classes_school_kind_stage_entry_number_key") => AppError::invalid("number", "class-error-taken"),
         _ => e.into(),
     })?;
-    let mut entry = admin_entry(actor, meta, "class_create", "class", id, &school.name, &school.path);
+    let mut entry = Entry::by(actor, meta, "class_create", "class", id, &school.name, &school.path);
     entry.after = Some(
         json!({ "kind": input.kind, "stage": input.stage, "entry_year": input.entry_year, "number": input.number, "name": input.name }),
     );
@@ -382,6 +360,73 @@ async fn create_class_submit(
     CsrfForm(input): CsrfForm<ClassInput>,
 ) -> Result<Response, AppError> {
     let r = create_class(&app, &actor, &meta, id, input).await.map(|class| format!("/classes/{class}"));
+    after_submit(&app, &ctx, &actor, id, r).await
+}
+
+/// The "add a person" form of a school page: every field arrives as text.
+#[derive(Deserialize)]
+pub(crate) struct PersonForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    gender: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    class_id: String,
+    #[serde(default)]
+    student_number: String,
+    #[serde(default)]
+    staff_number: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    login: String,
+}
+
+impl PersonForm {
+    fn into_body(self, unit_id: i64) -> Result<NewPersonBody, AppError> {
+        let role = match self.role.as_str() {
+            "teacher" => Role::Teacher,
+            "student" => Role::Student,
+            "school_admin" => Role::SchoolAdmin,
+            _ => return Err(AppError::invalid("role", "error-field-malformed")),
+        };
+        let class_id = match self.class_id.trim() {
+            "" => None,
+            id => Some(id.parse().map_err(|_| AppError::invalid("class_id", "error-field-malformed"))?),
+        };
+        let text = |s: String| (!s.trim().is_empty()).then(|| s.trim().to_string());
+        Ok(NewPersonBody {
+            name: self.name,
+            gender: text(self.gender),
+            login: text(self.login),
+            phone: text(self.phone),
+            student_number: text(self.student_number),
+            staff_number: text(self.staff_number),
+            role,
+            unit_id,
+            class_id,
+            subject: None,
+        })
+    }
+}
+
+async fn create_person_submit(
+    State(app): State<App>,
+    ctx: PageContext,
+    actor: Actor,
+    meta: RequestMeta,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<PersonForm>,
+) -> Result<Response, AppError> {
+    let r = match form.into_body(id) {
+        Ok(body) => match check(&body) {
+            Ok(()) => create_person(&app, &actor, &meta, &body).await.map(|person| format!("/people/{person}")),
+            Err(e) => Err(e),
+        },
+        Err(e) => Err(e),
+    };
     after_submit(&app, &ctx, &actor, id, r).await
 }
 

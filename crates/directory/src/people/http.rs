@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use kernel::audit::{self, Entry, Outcome};
+use kernel::audit::{self, Entry};
 use kernel::auth::{Actor, Capability, Role, Target};
 use kernel::error::FieldError;
 use kernel::web::{ApiJson, Checks, PageContext, RequestMeta, Validate};
@@ -298,19 +298,8 @@ pub async fn create_person(app: &App, actor: &Actor, meta: &RequestMeta, body: &
     store::assign(&mut tx, id, body.role, unit.id, body.class_id, blank(&body.subject).as_deref(), today).await?;
     audit::record(
         &mut tx,
-        &Entry {
-            actor_id: Some(actor.person_id),
-            actor_name: actor.name.clone(),
-            ip: meta.ip.clone(),
-            action: "person_create",
-            outcome: Outcome::Success,
-            target_type: "person",
-            target_id: Some(id),
-            target_name: new.name.clone(),
-            scope_path: unit.path.clone(),
-            before: None,
-            after: Some(json!({ "name": new.name, "role": body.role, "unit_id": unit.id, "class_id": body.class_id })),
-        },
+        &Entry::by(actor, meta, "person_create", "person", id, new.name.clone(), unit.path.clone())
+            .after(json!({ "name": new.name, "role": body.role, "unit_id": unit.id, "class_id": body.class_id })),
     )
     .await?;
     tx.commit().await?;
@@ -372,19 +361,8 @@ pub(crate) async fn api_link_guardian(
     }
     audit::record(
         &mut tx,
-        &Entry {
-            actor_id: Some(actor.person_id),
-            actor_name: actor.name.clone(),
-            ip: meta.ip.clone(),
-            action: "guardian_link",
-            outcome: Outcome::Success,
-            target_type: "person",
-            target_id: Some(student.id),
-            target_name: student.name.clone(),
-            scope_path: school.unit_path.clone(),
-            before: None,
-            after: Some(json!({ "parent_id": parent.id, "relation": body.relation })),
-        },
+        &Entry::by(&actor, &meta, "guardian_link", "person", student.id, student.name.clone(), school.unit_path.clone())
+            .after(json!({ "parent_id": parent.id, "relation": body.relation })),
     )
     .await?;
     tx.commit().await?;

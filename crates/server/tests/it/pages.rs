@@ -105,3 +105,35 @@ db_test!(health_readiness_and_metrics, |t| {
     t.app.set_ready(true);
     assert_eq!(c.get(t.url("/metrics")).send().await.unwrap().status(), 200);
 });
+
+db_test!(a_school_admin_adds_a_student_with_the_form, |t| {
+    let r = region(&t).await;
+    let c = signed_in(&t, "s1-admin").await;
+    let token = csrf(&t, &c).await;
+    let a1 = r.a1.to_string();
+    let form = [
+        ("_csrf", token.as_str()),
+        ("role", "student"),
+        ("name", "孙小美"),
+        ("gender", "female"),
+        ("class_id", a1.as_str()),
+        ("student_number", "G420000000000000077"),
+        ("staff_number", ""),
+        ("phone", ""),
+        ("login", ""),
+    ];
+    let created = c.post(t.url(&format!("/org/{}/people", r.s1))).form(&form).send().await.unwrap();
+    assert_eq!(created.status(), 303);
+    assert!(created.headers().get("location").unwrap().to_str().unwrap().starts_with("/people/"));
+    let again = c.post(t.url(&format!("/org/{}/people", r.s1))).form(&form).send().await.unwrap();
+    assert_eq!(again.status(), 422);
+    assert!(again.text().await.unwrap().contains("class=\"field-error\""), "the page shows the error beside the field");
+    let no_class = [("_csrf", token.as_str()), ("role", "student"), ("name", "无班级"), ("class_id", "")];
+    assert_eq!(c.post(t.url(&format!("/org/{}/people", r.s1))).form(&no_class).send().await.unwrap().status(), 422);
+    let west = signed_in(&t, "s3-admin").await;
+    let west_token = csrf(&t, &west).await;
+    let mut stranger = form.to_vec();
+    stranger[0] = ("_csrf", west_token.as_str());
+    stranger[5] = ("student_number", "G420000000000000078");
+    assert_eq!(west.post(t.url(&format!("/org/{}/people", r.s1))).form(&stranger).send().await.unwrap().status(), 403);
+});
