@@ -255,31 +255,69 @@ mod tests {
 
 /// Signed-in actors by credential hash, for a few seconds, so a request costs no database round trip.
 /// Logout, revocation and role or language changes evict at once on this node; other nodes of a
-/// cluster see them within [`ActorCache::TTL`].
+/// cluster see them within [`ActorCache::STALE_AFTER`] plus one refresh.
+///
+/// Entries are fresh for 4–6 s (spread by key, so sessions that started together do not all expire
+/// together), then served a little longer while one request refreshes them in the background: a
+/// burst of expiries never makes requests wait on the database.
 #[derive(Default)]
 pub struct ActorCache {
-    entries: std::sync::Mutex<std::collections::HashMap<String, (Actor, std::time::Instant)>>,
+    entries: std::sync::Mutex<std::collections::HashMap<String, Cached>>,
+}
+
+struct Cached {
+    actor: Actor,
+    fresh_until: std::time::Instant,
+    stale_until: std::time::Instant,
+    refreshing: bool,
+}
+
+/// What the cache knows of a credential.
+pub enum Cache {
+    Fresh(Actor),
+    /// Still usable; the caller was chosen to refresh it.
+    Stale(Actor),
+    Miss,
 }
 
 impl ActorCache {
-    pub const TTL: std::time::Duration = std::time::Duration::from_secs(5);
+    pub const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(6);
     const MAX_ENTRIES: usize = 100_000;
 
-    pub fn get(&self, key: &str) -> Option<Actor> {
-        let entries = self.entries.lock().expect("lock poisoned");
-        entries.get(key).filter(|(_, at)| at.elapsed() < Self::TTL).map(|(a, _)| a.clone())
+    pub fn get(&self, key: &str) -> Cache {
+        let now = std::time::Instant::now();
+        let mut entries = self.entries.lock().expect("lock poisoned");
+        match entries.get_mut(key) {
+            Some(c) if now < c.fresh_until => Cache::Fresh(c.actor.clone()),
+            Some(c) if now < c.stale_until && c.refreshing => Cache::Fresh(c.actor.clone()),
+            Some(c) if now < c.stale_until => {
+                c.refreshing = true;
+                Cache::Stale(c.actor.clone())
+            }
+            _ => Cache::Miss,
+        }
     }
 
     pub fn put(&self, key: String, actor: Actor) {
+        // The key is a hex hash: its first bytes spread lifetimes over 4–6 s without a random source.
+        let spread = u64::from_str_radix(key.get(..3).unwrap_or("0"), 16).unwrap_or(0) * 2000 / 4096;
+        let now = std::time::Instant::now();
+        let fresh_until = now + std::time::Duration::from_millis(4000 + spread);
+        let cached =
+            Cached { actor, fresh_until, stale_until: fresh_until + std::time::Duration::from_secs(4), refreshing: false };
         let mut entries = self.entries.lock().expect("lock poisoned");
         if entries.len() >= Self::MAX_ENTRIES {
-            entries.retain(|_, (_, at)| at.elapsed() < Self::TTL);
+            entries.retain(|_, c| c.stale_until > now);
         }
-        entries.insert(key, (actor, std::time::Instant::now()));
+        entries.insert(key, cached);
+    }
+
+    pub fn forget(&self, key: &str) {
+        self.entries.lock().expect("lock poisoned").remove(key);
     }
 
     /// Forgets everything cached for a person (after logout, revocation, a role or language change).
     pub fn forget_person(&self, person_id: i64) {
-        self.entries.lock().expect("lock poisoned").retain(|_, (a, _)| a.person_id != person_id);
+        self.entries.lock().expect("lock poisoned").retain(|_, c| c.actor.person_id != person_id);
     }
 }

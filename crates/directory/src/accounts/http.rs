@@ -380,7 +380,7 @@ async fn change_password(app: &App, actor: &Actor, meta: &RequestMeta, form: &Pa
     if !policy.is_empty() {
         return Err(AppError::Invalid(policy));
     }
-    if !password::verify(app, form.current_password.clone(), stored).await? {
+    if !password::verify(password::slot(app).await?, form.current_password.clone(), stored).await? {
         return Err(AppError::invalid("current_password", "password-error-current"));
     }
     let hash = password::hash(app, form.new_password.clone()).await?;

@@ -30,6 +30,7 @@ pub struct LoggedIn {
 pub async fn login(app: &App, meta: &RequestMeta, login: &str, password_text: &str) -> Result<LoggedIn, AppError> {
     let login = login.trim();
     let keys = [throttle::login_key(login), throttle::ip_key(&meta.ip)];
+    let slot = password::slot(app).await?;
     if let Some(retry_after) = throttle::locked_for(&app.db, &keys).await? {
         audit_attempt(app, meta, None, login, "/", Outcome::Failure, "login_locked").await;
         return Err(AppError::Locked { retry_after });
@@ -49,7 +50,7 @@ pub async fn login(app: &App, meta: &RequestMeta, login: &str, password_text: &s
         )
         .await?;
     let stored = candidate.as_ref().filter(|c| c.status == "active").and_then(|c| c.password_hash.clone());
-    let ok = password::verify(app, password_text.to_string(), stored).await?;
+    let ok = password::verify(slot, password_text.to_string(), stored).await?;
     let scope = candidate.as_ref().and_then(|c| c.scope_path.clone()).unwrap_or_else(|| "/".into());
     let Some(person) = candidate.filter(|_| ok) else {
         let cfg = &app.config.login;

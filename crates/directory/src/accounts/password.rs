@@ -28,23 +28,32 @@ fn decoy() -> &'static str {
     DECOY.get_or_init(|| hash_now(&kernel::secret::random_token(16)))
 }
 
-async fn on_hashing_pool<T: Send + 'static>(app: &App, work: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
+/// A place on the hashing pool. Taken before any other work of a login, so that a flood of logins
+/// is turned away (429) before it costs database queries.
+pub struct HashSlot {
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+pub async fn slot(app: &App) -> Result<HashSlot, AppError> {
     let permit = tokio::time::timeout(QUEUE_WAIT, app.hash_permits.clone().acquire_owned())
         .await
         .map_err(|_| AppError::Busy { retry_after: 1 })?
         .map_err(AppError::internal)?;
-    let out = tokio::task::spawn_blocking(move || {
+    Ok(HashSlot { _permit: permit })
+}
+
+async fn on_hashing_pool<T: Send + 'static>(slot: HashSlot, work: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(move || {
         let out = work();
-        drop(permit);
+        drop(slot);
         out
     })
     .await
-    .map_err(AppError::internal)?;
-    Ok(out)
+    .map_err(AppError::internal)
 }
 
 pub async fn hash(app: &App, password: String) -> Result<String, AppError> {
-    on_hashing_pool(app, move || hash_now(&password)).await
+    on_hashing_pool(slot(app).await?, move || hash_now(&password)).await
 }
 
 /// Hashes without the request semaphore, for command-line tools and the demo seeder.
@@ -53,8 +62,8 @@ pub fn hash_blocking(password: &str) -> String {
 }
 
 /// Checks `password` against `stored`; with no stored hash it checks a decoy and answers false.
-pub async fn verify(app: &App, password: String, stored: Option<String>) -> Result<bool, AppError> {
-    on_hashing_pool(app, move || {
+pub async fn verify(slot: HashSlot, password: String, stored: Option<String>) -> Result<bool, AppError> {
+    on_hashing_pool(slot, move || {
         let real = stored.is_some();
         let stored = stored.unwrap_or_else(|| decoy().to_string());
         let ok = PasswordHash::new(&stored).is_ok_and(|h| argon2().verify_password(password.as_bytes(), &h).is_ok());

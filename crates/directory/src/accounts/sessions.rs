@@ -7,7 +7,7 @@ use axum::http::header;
 use axum::middleware::Next;
 use axum::response::Response;
 use kernel::App;
-use kernel::auth::{Actor, Credential};
+use kernel::auth::{Actor, Cache, Credential};
 use kernel::db::{Db, DbError, Tx, sql};
 use kernel::web::{RequestMeta, cookie};
 
@@ -115,6 +115,20 @@ fn bearer(req: &Request) -> Option<String> {
         .map(|t| t.trim().to_string())
 }
 
+/// What a credential stands for.
+enum Resolved {
+    Signed(Box<Actor>),
+    PendingSecondFactor(PendingSecondFactor),
+    Nobody,
+}
+
+async fn resolve(app: &App, token: &str, is_bearer: bool) -> Result<Resolved, DbError> {
+    if is_bearer {
+        return Ok(tokens::actor_for(app, token).await?.map(|a| Resolved::Signed(Box::new(a))).unwrap_or(Resolved::Nobody));
+    }
+    session_actor(app, token).await
+}
+
 /// Middleware: finds the session cookie or bearer token and puts the [`Actor`] on the request.
 pub async fn authenticate(State(app): State<App>, mut req: Request, next: Next) -> Response {
     if req.uri().path().starts_with("/static/") {
@@ -126,33 +140,42 @@ pub async fn authenticate(State(app): State<App>, mut req: Request, next: Next) 
     };
     if let Some((token, is_bearer)) = credential {
         let key = kernel::secret::token_hash(&token);
-        let actor = match app.actors.get(&key) {
-            Some(a) => Some(a),
-            None => {
-                let loaded =
-                    if is_bearer { tokens::actor_for(&app, &token).await } else { session_actor(&app, &token, &mut req).await };
-                match loaded {
-                    Ok(Some(a)) => {
-                        app.actors.put(key, a.clone());
-                        Some(a)
-                    }
-                    Ok(None) => None,
-                    Err(e) => {
-                        tracing::error!(error = %e, "cannot load session");
-                        None
-                    }
-                }
+        match app.actors.get(&key) {
+            Cache::Fresh(a) => {
+                req.extensions_mut().insert(a);
             }
-        };
-        if let Some(a) = actor {
-            req.extensions_mut().insert(a);
+            Cache::Stale(a) => {
+                req.extensions_mut().insert(a);
+                let app = app.clone();
+                tokio::spawn(async move {
+                    match resolve(&app, &token, is_bearer).await {
+                        Ok(Resolved::Signed(a)) => app.actors.put(key, *a),
+                        Ok(_) => app.actors.forget(&key),
+                        Err(e) => {
+                            tracing::error!(error = %e, "cannot refresh session");
+                            app.actors.forget(&key);
+                        }
+                    }
+                });
+            }
+            Cache::Miss => match resolve(&app, &token, is_bearer).await {
+                Ok(Resolved::Signed(a)) => {
+                    app.actors.put(key, (*a).clone());
+                    req.extensions_mut().insert(*a);
+                }
+                Ok(Resolved::PendingSecondFactor(p)) => {
+                    req.extensions_mut().insert(p);
+                }
+                Ok(Resolved::Nobody) => {}
+                Err(e) => tracing::error!(error = %e, "cannot load session"),
+            },
         }
     }
     next.run(req).await
 }
 
-async fn session_actor(app: &App, token: &str, req: &mut Request) -> Result<Option<Actor>, DbError> {
-    let Some(session) = find(&app.db, app, token).await? else { return Ok(None) };
+async fn session_actor(app: &App, token: &str) -> Result<Resolved, DbError> {
+    let Some(session) = find(&app.db, app, token).await? else { return Ok(Resolved::Nobody) };
     let now = kernel::now();
     if now - session.last_seen_at > 60 {
         app.db.execute(sql("UPDATE sessions SET last_seen_at = $1 WHERE id = $2").bind(now).bind(session.id)).await?;
@@ -160,14 +183,15 @@ async fn session_actor(app: &App, token: &str, req: &mut Request) -> Result<Opti
     let totp_on: Option<(bool,)> =
         app.db.fetch_optional(sql("SELECT totp_enabled FROM people WHERE id = $1").bind(session.person_id)).await?;
     if totp_on.is_some_and(|(on,)| on) && !session.second_factor {
-        req.extensions_mut().insert(PendingSecondFactor { session_id: session.id, person_id: session.person_id });
-        return Ok(None);
+        return Ok(Resolved::PendingSecondFactor(PendingSecondFactor { session_id: session.id, person_id: session.person_id }));
     }
     let today = kernel::today(app.config.display_utc_offset_minutes);
     let actor = actor::load(&app.db, session.person_id, session.role_id, Credential::Session, today).await?;
-    Ok(actor.map(|mut a| {
-        a.csrf = session.csrf_token.clone();
-        a.session_id = Some(session.id);
-        a
-    }))
+    Ok(actor
+        .map(|mut a| {
+            a.csrf = session.csrf_token.clone();
+            a.session_id = Some(session.id);
+            Resolved::Signed(Box::new(a))
+        })
+        .unwrap_or(Resolved::Nobody))
 }

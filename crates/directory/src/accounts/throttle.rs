@@ -4,20 +4,15 @@
 
 use kernel::db::{Db, DbError, sql};
 
-/// Seconds until the first of `keys` unlocks, if any is locked.
+/// Seconds until the last of `keys` (a login and an address) unlocks, if any is locked.
 pub async fn locked_for(db: &Db, keys: &[String]) -> Result<Option<i64>, DbError> {
     let now = kernel::now();
-    let mut worst = None;
-    for key in keys {
-        let row: Option<(i64,)> =
-            db.fetch_optional(sql("SELECT locked_until FROM login_throttle WHERE throttle_key = $1").bind(key.as_str())).await?;
-        if let Some((until,)) = row
-            && until > now
-        {
-            worst = Some(worst.unwrap_or(0).max(until - now));
-        }
-    }
-    Ok(worst)
+    let first = keys.first().map(String::as_str).unwrap_or("");
+    let second = keys.get(1).map(String::as_str).unwrap_or(first);
+    let (until,): (Option<i64>,) = db
+        .fetch_one(sql("SELECT MAX(locked_until) FROM login_throttle WHERE throttle_key IN ($1, $2)").bind(first).bind(second))
+        .await?;
+    Ok(until.filter(|u| *u > now).map(|u| u - now))
 }
 
 /// Counts a failure under `key`; at `max` failures within `window` seconds the key locks for `lockout` seconds.
