@@ -420,13 +420,12 @@ async fn create_person_submit(
     Path(id): Path<i64>,
     CsrfForm(form): CsrfForm<PersonForm>,
 ) -> Result<Response, AppError> {
-    let r = match form.into_body(id) {
-        Ok(body) => match check(&body) {
-            Ok(()) => create_person(&app, &actor, &meta, &body).await.map(|person| format!("/people/{person}")),
-            Err(e) => Err(e),
-        },
-        Err(e) => Err(e),
-    };
+    let r = async {
+        let body = form.into_body(id)?;
+        check(&body)?;
+        create_person(&app, &actor, &meta, &body).await.map(|person| format!("/people/{person}"))
+    }
+    .await;
     after_submit(&app, &ctx, &actor, id, r).await
 }
 
