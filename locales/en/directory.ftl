@@ -265,3 +265,63 @@ audit-action-term_create = Term added
 org-new-person = Add a person
 org-person-class-hint = Students need their administrative class; teachers and administrators do not.
 field-person_name = Full name
+
+## Account activation (first login)
+
+login-activate-link = First time here? Activate your account
+field-account = Account
+field-activation_code = Activation code
+activate-title = Activate your account
+activate-lead = For your first login, enter your account and the activation code from your teacher, then choose your own password. After that, sign in with your account and the new password.
+activate-account-hint = Students: your student number. Parents: your mobile number. An account name or staff number also works.
+activate-code-hint = 10 characters, like ABCDE-FGHJK; capitals and the dash are optional.
+activate-submit = Next
+activate-back-to-login = Back to sign-in
+activate-error = The account or activation code is wrong, or the code has expired or been replaced. Check them and try again, or ask the head teacher for a new code.
+activate-password-title = Choose your password
+activate-password-lead = Hello, { $name }! Choose a password. Once it is set your account is activated; from then on, sign in with your account and this password.
+activate-password-hint = Use a long password that is hard to guess, without your account name.
+activate-password-submit = Activate
+
+## Activation codes (printed by head teachers and admins)
+
+activation-issue = Print activation codes
+activation-issue-lead = Makes activation codes for the students and parents of this class who have not activated their accounts. Each time, new codes replace the old ones and earlier printouts stop working; activated accounts get none.
+activation-audience = For
+activation-audience-all = Students and parents
+activation-audience-students = Students
+activation-audience-parents = Parents
+activation-format = Format
+activation-format-page = Page to print
+activation-format-xlsx = Excel workbook (.xlsx)
+activation-issue-confirm = New activation codes void every code printed before. Continue?
+activation-issue-submit = Make codes
+activation-person-issue = Make an activation code
+activation-person-issue-lead = Makes a one-time activation code with which this person sets their password at their first login. Any earlier code stops working.
+activation-slips-title = Activation codes · { $name }
+activation-slips-none = No account needs an activation code.
+activation-slips-issued = { $count ->
+    [one] One activation code made. Print it and hand it out.
+   *[other] { $count } activation codes made. Print them and hand them out.
+}
+activation-slips-void-note = The codes are shown on this page only, this once. Printing again makes new codes and voids these.
+activation-slips-skipped = { $count ->
+    [one] One person has already activated their account and needs no code.
+   *[other] { $count } people have already activated their accounts and need no code.
+}
+activation-slips-no-account = { $count ->
+    [one] One person has no account name, mobile, student or staff number, so cannot sign in and got no code. Complete their record first.
+   *[other] { $count } people have no account name, mobile, student or staff number, so cannot sign in and got no code. Complete their records first.
+}
+activation-slip-heading = Hanlin Education Platform · Account activation
+activation-slip-role-parent = Parent of { $children }
+activation-slip-account = Account
+activation-slip-code = Activation code
+activation-slip-expires = Valid until
+activation-slip-address = Activation address
+activation-slip-howto = Open the activation address, enter the account and the activation code, then choose your own password. The code works once; keep it to yourself.
+activation-sheet-name = Activation codes
+activation-file-name = activation-codes-{ $name }
+audit-action-activation_codes_issue = Class activation codes made
+audit-action-activation_code_issue = Personal activation code made
+audit-action-account_activate = Account activation

@@ -265,3 +265,54 @@ audit-action-term_create = 新增学期
 org-new-person = 新增人员
 org-person-class-hint = 学生必须选择所在行政班；教师和管理员无需选择。
 field-person_name = 姓名
+
+## 账号激活（首次登录）
+
+login-activate-link = 首次登录？激活账号
+field-account = 登录账号
+field-activation_code = 激活码
+activate-title = 激活账号
+activate-lead = 首次登录请填写登录账号和老师发给您的激活码，然后设置自己的密码。激活后，请用账号和新密码登录。
+activate-account-hint = 学生填写学籍号，家长填写手机号；也可以填写账号或教工号。
+activate-code-hint = 激活码共 10 位，如 ABCDE-FGHJK，不区分大小写，短横线可不填。
+activate-submit = 下一步
+activate-back-to-login = 返回登录
+activate-error = 账号或激活码不正确，或激活码已过期、已作废。请核对后重试，或请班主任重新打印激活码。
+activate-password-title = 设置密码
+activate-password-lead = { $name }，您好！请设置登录密码。设置完成即激活账号，以后请用账号和这个密码登录。
+activate-password-hint = 请使用足够长、不易被猜到的密码，不要包含账号。
+activate-password-submit = 完成激活
+
+## 激活码（班主任和管理员打印）
+
+activation-issue = 打印激活码
+activation-issue-lead = 为本班尚未激活账号的学生和家长生成激活码。每次生成都会换成新的激活码，之前打印的激活码随即作废；已激活的账号不会生成。
+activation-audience = 发给
+activation-audience-all = 学生和家长
+activation-audience-students = 学生
+activation-audience-parents = 家长
+activation-format = 格式
+activation-format-page = 打印页面
+activation-format-xlsx = Excel 表格（.xlsx）
+activation-issue-confirm = 生成新的激活码后，之前打印的激活码将全部作废。确定继续吗？
+activation-issue-submit = 生成激活码
+activation-person-issue = 生成激活码
+activation-person-issue-lead = 生成一次性激活码，供此人首次登录时设置密码。之前的激活码随即作废。
+activation-slips-title = 激活码 · { $name }
+activation-slips-none = 没有需要生成激活码的账号。
+activation-slips-issued = 已生成 { $count } 张激活码，请打印后分发。
+activation-slips-void-note = 激活码只在本页显示这一次。再次打印会生成新的激活码，本页的激活码随即作废。
+activation-slips-skipped = { $count } 人已激活账号，无需激活码。
+activation-slips-no-account = { $count } 人没有账号、手机号、学籍号或教工号，无法登录，未生成激活码。请先补全信息。
+activation-slip-heading = 翰林教育平台 · 账号激活通知
+activation-slip-role-parent = { $children }的家长
+activation-slip-account = 登录账号
+activation-slip-code = 激活码
+activation-slip-expires = 有效期至
+activation-slip-address = 激活网址
+activation-slip-howto = 打开激活网址，填写登录账号和激活码，再设置自己的密码。激活码只能使用一次，请勿告诉他人。
+activation-sheet-name = 激活码
+activation-file-name = 激活码-{ $name }
+audit-action-activation_codes_issue = 生成班级激活码
+audit-action-activation_code_issue = 生成个人激活码
+audit-action-account_activate = 激活账号

@@ -27,6 +27,7 @@ use utoipa::OpenApi;
         crate::classes::http::api_get,
         crate::classes::http::api_assign_teacher,
         crate::classes::http::api_move_student,
+        crate::accounts::activation::api_issue,
         crate::people::http::api_list,
         crate::people::http::api_create,
         crate::people::http::api_get,

@@ -45,9 +45,10 @@ pub fn routes() -> Router<App> {
         .route("/api/v1/sessions/{id}", delete(api_session_revoke))
         .route("/api/v1/tokens", get(api_tokens).post(api_token_create))
         .route("/api/v1/tokens/{id}", delete(api_token_revoke))
+        .merge(super::activation::routes())
 }
 
-fn session_cookie(app: &App, token: &str) -> (axum::http::HeaderName, axum::http::HeaderValue) {
+pub(super) fn session_cookie(app: &App, token: &str) -> (axum::http::HeaderName, axum::http::HeaderValue) {
     (SET_COOKIE, set_cookie(app, SESSION_COOKIE, token, Some(app.config.session.absolute_hours * 3600)))
 }
 

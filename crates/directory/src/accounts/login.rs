@@ -63,6 +63,17 @@ pub async fn login(app: &App, meta: &RequestMeta, login: &str, password_text: &s
     let (totp_on,): (bool,) = app.db.fetch_one(sql("SELECT totp_enabled FROM people WHERE id = $1").bind(person.id)).await?;
     let mut tx = app.db.begin().await?;
     let token = sessions::create(&mut tx, app, person.id, meta, !totp_on).await?;
+    // The first sign-in of an account given a password (not an activation code) activates it.
+    let first = tx
+        .execute(
+            sql("UPDATE people SET activated_at = $1 WHERE id = $2 AND activated_at IS NULL").bind(kernel::now()).bind(person.id),
+        )
+        .await?;
+    if first > 0 {
+        let schools = crate::org::counts::schools_of_person(&mut tx, person.id).await?;
+        let year = crate::calendar::store::school_year(&app.db, kernel::today(app.config.display_utc_offset_minutes)).await?;
+        crate::org::counts::refresh(&mut tx, &schools, year).await?;
+    }
     audit::record(&mut tx, &entry(meta, Some((person.id, &person.name)), login, &scope, Outcome::Success, "login")).await?;
     tx.commit().await?;
     let rotation = app.config.password.rotation_days;

@@ -1,6 +1,8 @@
 //! Login and sessions: passwords (Argon2id), throttling and lockout, sessions with CSRF tokens,
-//! personal API tokens, TOTP second factor, and building the [`kernel::auth::Actor`] of a request.
+//! personal API tokens, TOTP second factor, activation codes for first logins, and building the
+//! [`kernel::auth::Actor`] of a request.
 
+pub mod activation;
 pub mod actor;
 pub mod admin;
 pub mod http;

@@ -195,6 +195,8 @@ pub(crate) struct ClassPage<'a> {
     grade: Option<String>,
     members: Vec<Member>,
     may_manage: bool,
+    /// The class's head teacher and the admins over its school print activation slips.
+    may_issue_codes: bool,
     teachers_of_school: Vec<(i64, String)>,
     errors: Vec<FieldError>,
 }
@@ -228,6 +230,7 @@ async fn render_class(
     let school = org::get(&app.db, class.school_id).await?.ok_or(AppError::NotFound)?;
     let school_year = crate::calendar::store::school_year(&app.db, kernel::today(app.config.display_utc_offset_minutes)).await?;
     let may_manage = actor.may(Capability::Manage, Target::Unit { path: &school_path });
+    let may_issue_codes = actor.may(Capability::Manage, Target::Class { school_path: &school_path, class_id: class.id });
     let teachers_of_school = if may_manage {
         let today = kernel::today(app.config.display_utc_offset_minutes);
         people::in_scope(&app.db, &school_path, Some(Role::Teacher), None, today, 500, 0)
@@ -247,6 +250,7 @@ async fn render_class(
         school_name: school.name.clone(),
         members: members(app, id).await?,
         may_manage,
+        may_issue_codes,
         teachers_of_school,
         errors,
     };

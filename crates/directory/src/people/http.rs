@@ -64,6 +64,8 @@ pub(crate) struct PersonPage<'a> {
     assignments: Vec<(Assignment, String, bool)>,
     guardians: Vec<store::Guardian>,
     children: Vec<store::Guardian>,
+    /// An admin over the person may issue them an activation code until they have activated.
+    may_issue_code: bool,
 }
 
 impl PersonPage<'_> {
@@ -80,6 +82,15 @@ async fn person_page(State(app): State<App>, ctx: PageContext, actor: Actor, Pat
     let (person, all) = visible_person(&app, &actor, id, Capability::View).await?;
     let today = kernel::today(app.config.display_utc_offset_minutes);
     let school_year = crate::calendar::store::school_year(&app.db, today).await?;
+    let paths: Vec<String> = all.iter().filter(|a| a.is_current(today)).map(|a| a.unit_path.clone()).collect();
+    let may_issue_code = person.status == "active"
+        && actor.may(Capability::Manage, Target::Person { person_id: id, paths: &paths, class_ids: &[] })
+        && app
+            .db
+            .fetch_one::<(Option<i64>,)>(kernel::db::sql("SELECT activated_at FROM people WHERE id = $1").bind(id))
+            .await?
+            .0
+            .is_none();
     let mut assignments = Vec::new();
     for a in all {
         let class_name = match a.class_id {
@@ -98,6 +109,7 @@ async fn person_page(State(app): State<App>, ctx: PageContext, actor: Actor, Pat
         assignments,
         guardians: store::guardians_of(&app.db, id).await?,
         children: store::children_of(&app.db, id).await?,
+        may_issue_code,
     };
     Ok(ctx.render(&person.name, &page)?.into_response())
 }
