@@ -33,3 +33,6 @@ role-teacher = Teacher
 role-head_teacher = Head teacher
 role-student = Student
 role-parent = Parent
+error-upload-malformed = The upload was incomplete or malformed; please upload it again.
+error-upload-one-file = Upload one file at a time.
+error-upload-empty = Choose a file to upload (it must not be empty).

@@ -33,3 +33,6 @@ role-teacher = 教师
 role-head_teacher = 班主任
 role-student = 学生
 role-parent = 家长
+error-upload-malformed = 上传的文件不完整或格式不对，请重新上传。
+error-upload-one-file = 一次只能上传一个文件。
+error-upload-empty = 请选择要上传的文件（文件不能为空）。

@@ -31,10 +31,13 @@ pub struct Config {
     pub behind_proxy: bool,
     /// Offset from UTC used to show times, in minutes (Asia/Shanghai is +480 all year).
     pub display_utc_offset_minutes: i32,
+    /// Largest file accepted by an upload (a province roster is about 1 GB), in MiB.
+    pub max_upload_mb: u64,
     pub session: SessionConfig,
     pub login: LoginConfig,
     pub password: PasswordConfig,
     pub audit: AuditConfig,
+    pub activation: ActivationConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -82,6 +85,13 @@ pub struct AuditConfig {
     pub retention_days: i64,
 }
 
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ActivationConfig {
+    /// Days an activation code (the first-login code on printed slips) stays valid.
+    pub code_days: i64,
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -91,10 +101,12 @@ impl Default for Config {
             default_locale: "zh-CN".into(),
             behind_proxy: false,
             display_utc_offset_minutes: 480,
+            max_upload_mb: 2048,
             session: SessionConfig::default(),
             login: LoginConfig::default(),
             password: PasswordConfig::default(),
             audit: AuditConfig::default(),
+            activation: ActivationConfig::default(),
         }
     }
 }
@@ -120,6 +132,12 @@ impl Default for PasswordConfig {
 impl Default for AuditConfig {
     fn default() -> Self {
         AuditConfig { retention_days: 180 }
+    }
+}
+
+impl Default for ActivationConfig {
+    fn default() -> Self {
+        ActivationConfig { code_days: 30 }
     }
 }
 
@@ -188,6 +206,9 @@ impl Config {
         }
         if self.login.max_failures < 1 || self.login.lockout_minutes < 1 {
             return Err(bad("login", "max_failures and lockout_minutes must be at least 1"));
+        }
+        if !(1..=365).contains(&self.activation.code_days) {
+            return Err(bad("activation.code_days", "must be between 1 and 365"));
         }
         if self.password.min_length < 8 {
             return Err(bad("password.min_length", "must be at least 8"));

@@ -18,6 +18,18 @@ pub enum Dialect {
     Postgres,
 }
 
+impl Dialect {
+    /// A table of the elements of the JSON array bound at `$n`, each row's element in `value`
+    /// (so a field of an array element is `value ->> i` in both dialects). Bulk writes send a
+    /// whole chunk of rows as one such parameter.
+    pub fn json_rows(self, n: usize) -> String {
+        match self {
+            Dialect::Sqlite => format!("json_each(${n})"),
+            Dialect::Postgres => format!("json_array_elements(CAST(${n} AS json))"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConstraintKind {
     Unique,
@@ -104,6 +116,49 @@ impl Query {
     pub fn text(&self) -> &str {
         &self.sql
     }
+
+    /// The same arguments under another statement text (for statements assembled after their values).
+    pub fn with_text(mut self, text: impl Into<String>) -> Query {
+        self.sql = text.into();
+        self
+    }
+
+    /// SQLite looks up a numbered parameter's name by a linear scan, so binding n of them costs
+    /// O(n²): ruinous for bulk statements with thousands. When `$1 … $n` appear once each, in
+    /// order (as in multi-row inserts), they become anonymous `?`, bound by position.
+    fn for_sqlite(mut self) -> Query {
+        if self.args.len() < 16 {
+            return self;
+        }
+        let bytes = self.sql.as_bytes();
+        let mut out = String::with_capacity(self.sql.len());
+        let (mut i, mut next, mut copied, mut in_string) = (0, 1usize, 0, false);
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\'' => in_string = !in_string,
+                b'$' if !in_string => {
+                    let digits = bytes[i + 1..].iter().take_while(|b| b.is_ascii_digit()).count();
+                    let n: usize = self.sql[i + 1..i + 1 + digits].parse().unwrap_or(0);
+                    if n != next {
+                        return self;
+                    }
+                    out.push_str(&self.sql[copied..i]);
+                    out.push('?');
+                    next += 1;
+                    i += digits;
+                    copied = i + 1;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        if next != self.args.len() + 1 {
+            return self;
+        }
+        out.push_str(&self.sql[copied..]);
+        self.sql = out;
+        self
+    }
 }
 
 /// A row type that decodes from both dialects.
@@ -128,15 +183,18 @@ macro_rules! bind_args {
 
 /// Runs a query of the given shape on any executor of the given database.
 macro_rules! run {
-    (all, $db:ty, $exec:expr, $q:expr) => {
-        bind_args!(sqlx::query_as::<$db, T>(AssertSqlSafe($q.sql)), $q.args).fetch_all($exec).await
-    };
-    (optional, $db:ty, $exec:expr, $q:expr) => {
-        bind_args!(sqlx::query_as::<$db, T>(AssertSqlSafe($q.sql)), $q.args).fetch_optional($exec).await
-    };
-    (execute, $db:ty, $exec:expr, $q:expr) => {
-        bind_args!(sqlx::query::<$db>(AssertSqlSafe($q.sql)), $q.args).execute($exec).await.map(|r| r.rows_affected())
-    };
+    (all, $db:ty, $exec:expr, $q:expr) => {{
+        let q = $q;
+        bind_args!(sqlx::query_as::<$db, T>(AssertSqlSafe(q.sql)), q.args).fetch_all($exec).await
+    }};
+    (optional, $db:ty, $exec:expr, $q:expr) => {{
+        let q = $q;
+        bind_args!(sqlx::query_as::<$db, T>(AssertSqlSafe(q.sql)), q.args).fetch_optional($exec).await
+    }};
+    (execute, $db:ty, $exec:expr, $q:expr) => {{
+        let q = $q;
+        bind_args!(sqlx::query::<$db>(AssertSqlSafe(q.sql)), q.args).execute($exec).await.map(|r| r.rows_affected())
+    }};
 }
 
 enum Pools {
@@ -178,8 +236,11 @@ impl Db {
                 .pragma("cache_size", "-32000");
             // One writer: SQLite serialises writes anyway, and a single connection turns lock
             // contention into a fair queue in the pool instead of SQLITE_BUSY errors.
-            let writer =
-                SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await.map_err(DbError::Sqlx)?;
+            // The writer gets a larger page cache and in-memory statement journals: a bulk import
+            // inserts millions of index entries in one transaction, and spilling pages to disk
+            // mid-transaction dominated its time.
+            let writer_options = options.clone().pragma("cache_size", "-98304").pragma("temp_store", "MEMORY");
+            let writer = SqlitePoolOptions::new().max_connections(1).connect_with(writer_options).await.map_err(DbError::Sqlx)?;
             let readers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).max(2) * 2;
             let reader = SqlitePoolOptions::new()
                 .max_connections(readers as u32)
@@ -253,7 +314,7 @@ impl Db {
     /// return rows go through a [`Tx`].
     pub async fn fetch_all<T: Row>(&self, q: Query) -> Result<Vec<T>, DbError> {
         let r = match &self.inner.pools {
-            Pools::Sqlite { reader, .. } => run!(all, sqlx::Sqlite, reader, q),
+            Pools::Sqlite { reader, .. } => run!(all, sqlx::Sqlite, reader, q.for_sqlite()),
             Pools::Postgres(pool) => run!(all, sqlx::Postgres, pool, q),
         };
         r.map_err(|e| self.map_err(e))
@@ -261,7 +322,7 @@ impl Db {
 
     pub async fn fetch_optional<T: Row>(&self, q: Query) -> Result<Option<T>, DbError> {
         let r = match &self.inner.pools {
-            Pools::Sqlite { reader, .. } => run!(optional, sqlx::Sqlite, reader, q),
+            Pools::Sqlite { reader, .. } => run!(optional, sqlx::Sqlite, reader, q.for_sqlite()),
             Pools::Postgres(pool) => run!(optional, sqlx::Postgres, pool, q),
         };
         r.map_err(|e| self.map_err(e))
@@ -274,7 +335,7 @@ impl Db {
     /// A single statement outside an explicit transaction (it commits on its own).
     pub async fn execute(&self, q: Query) -> Result<u64, DbError> {
         let r = match &self.inner.pools {
-            Pools::Sqlite { writer, .. } => run!(execute, sqlx::Sqlite, writer, q),
+            Pools::Sqlite { writer, .. } => run!(execute, sqlx::Sqlite, writer, q.for_sqlite()),
             Pools::Postgres(pool) => run!(execute, sqlx::Postgres, pool, q),
         };
         r.map_err(|e| self.map_err(e))
@@ -344,7 +405,7 @@ impl Tx {
 
     pub async fn fetch_all<T: Row>(&mut self, q: Query) -> Result<Vec<T>, DbError> {
         let r = match &mut self.inner {
-            TxInner::Sqlite(tx) => run!(all, sqlx::Sqlite, &mut **tx, q),
+            TxInner::Sqlite(tx) => run!(all, sqlx::Sqlite, &mut **tx, q.for_sqlite()),
             TxInner::Postgres(tx) => run!(all, sqlx::Postgres, &mut **tx, q),
         };
         r.map_err(|e| self.db.map_err(e))
@@ -352,7 +413,7 @@ impl Tx {
 
     pub async fn fetch_optional<T: Row>(&mut self, q: Query) -> Result<Option<T>, DbError> {
         let r = match &mut self.inner {
-            TxInner::Sqlite(tx) => run!(optional, sqlx::Sqlite, &mut **tx, q),
+            TxInner::Sqlite(tx) => run!(optional, sqlx::Sqlite, &mut **tx, q.for_sqlite()),
             TxInner::Postgres(tx) => run!(optional, sqlx::Postgres, &mut **tx, q),
         };
         r.map_err(|e| self.db.map_err(e))
@@ -364,7 +425,7 @@ impl Tx {
 
     pub async fn execute(&mut self, q: Query) -> Result<u64, DbError> {
         let r = match &mut self.inner {
-            TxInner::Sqlite(tx) => run!(execute, sqlx::Sqlite, &mut **tx, q),
+            TxInner::Sqlite(tx) => run!(execute, sqlx::Sqlite, &mut **tx, q.for_sqlite()),
             TxInner::Postgres(tx) => run!(execute, sqlx::Postgres, &mut **tx, q),
         };
         r.map_err(|e| self.db.map_err(e))
@@ -389,9 +450,47 @@ pub fn path_range(prefix: &str) -> (String, String) {
     (prefix.to_string(), upper)
 }
 
+/// Placeholders for a multi-row insert: `rows` tuples of `cols` values, numbered from `$first`.
+/// Chunked bulk writes use this to send hundreds of rows per statement.
+pub fn values(rows: usize, cols: usize, first: usize) -> String {
+    let mut out = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        out.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..cols {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(first + r * cols + c).to_string());
+        }
+        out.push(')');
+    }
+    out
+}
+
+/// Placeholders for `IN (…)`: `$first, …` for `n` values.
+pub fn list(n: usize, first: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sequential_placeholders_become_positional_on_sqlite() {
+        let many = |text: String| (0..20).fold(sql(text), |q, i| q.bind(i64::from(i)));
+        let q = many(format!("INSERT INTO t (a, b) VALUES {}", values(10, 2, 1))).for_sqlite();
+        assert!(q.text().ends_with("(?, ?), (?, ?)") && !q.text().contains('$'), "{}", q.text());
+        let reused = many(format!("SELECT '$1' FROM t WHERE a = $1 OR b = $1 AND c IN ({})", list(19, 2))).for_sqlite();
+        assert!(reused.text().contains("$1"), "a reused number keeps its name");
+    }
+
+    #[test]
+    fn placeholders_number_on() {
+        assert_eq!(values(2, 2, 3), "($3, $4), ($5, $6)");
+        assert_eq!(list(3, 1), "$1, $2, $3");
+    }
 
     #[test]
     fn path_range_covers_subtree_only() {

@@ -45,8 +45,10 @@ impl Locale {
 const SOURCES: &[(Locale, &str, &str)] = &[
     (Locale::ZhCn, "kernel.ftl", include_str!("../../../locales/zh-CN/kernel.ftl")),
     (Locale::ZhCn, "directory.ftl", include_str!("../../../locales/zh-CN/directory.ftl")),
+    (Locale::ZhCn, "roster.ftl", include_str!("../../../locales/zh-CN/roster.ftl")),
     (Locale::En, "kernel.ftl", include_str!("../../../locales/en/kernel.ftl")),
     (Locale::En, "directory.ftl", include_str!("../../../locales/en/directory.ftl")),
+    (Locale::En, "roster.ftl", include_str!("../../../locales/en/roster.ftl")),
 ];
 
 /// All catalogues, loaded once and shared.

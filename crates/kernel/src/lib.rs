@@ -6,8 +6,10 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod i18n;
+pub mod jobs;
 pub mod secret;
 pub mod state;
+pub mod upload;
 pub mod web;
 
 pub use error::AppError;

@@ -18,6 +18,10 @@ pub struct App {
     /// Slow password hashes run on the blocking pool, at most this many at once.
     pub hash_permits: Arc<Semaphore>,
     pub actors: Arc<crate::auth::ActorCache>,
+    /// Live progress of background jobs running in this process.
+    pub jobs: Arc<crate::jobs::Registry>,
+    /// Imports run one at a time per process: each holds a transaction and streams a large file.
+    pub import_slot: Arc<Semaphore>,
     ready: Arc<AtomicBool>,
 }
 
@@ -31,6 +35,8 @@ impl App {
             nav: Arc::new(nav),
             hash_permits: Arc::new(Semaphore::new(permits)),
             actors: Default::default(),
+            jobs: Default::default(),
+            import_slot: Arc::new(Semaphore::new(1)),
             ready: Arc::new(AtomicBool::new(false)),
         }
     }

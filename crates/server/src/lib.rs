@@ -1,6 +1,7 @@
 //! Wiring: the router of every area over the kernel's middleware, and the server's life cycle.
 
 pub mod demo;
+pub mod synthetic;
 
 use axum::Router;
 use axum::extract::State;
@@ -17,6 +18,7 @@ use std::time::Duration;
 pub fn router(app: App, metrics: Option<metrics_exporter_prometheus::PrometheusHandle>) -> Router {
     let areas = Router::new()
         .merge(directory::routes())
+        .merge(roster::routes())
         .fallback(|| async { AppError::NotFound })
         .layer(axum::middleware::from_fn_with_state(app.clone(), kernel::web::finish_errors))
         .layer(axum::middleware::from_fn_with_state(app.clone(), directory::authenticate))
@@ -100,6 +102,7 @@ pub async fn migrate_with_retry(app: App) {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     use utoipa::OpenApi;
     let mut doc = directory::openapi::DirectoryApi::openapi();
+    doc.merge(roster::openapi::RosterApi::openapi());
     doc.info.title = "Hanlin API".into();
     doc.info.version = env!("CARGO_PKG_VERSION").into();
     doc.info.description = Some(
@@ -113,7 +116,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// Builds the app state with every area's navigation.
 pub fn app(config: Config, db: Db) -> App {
-    App::new(config, db, directory::nav())
+    let mut nav = directory::nav();
+    nav.extend(roster::nav());
+    App::new(config, db, nav)
 }
 
 /// Serves until Ctrl-C or SIGTERM.
@@ -130,8 +135,24 @@ pub async fn serve(
     Ok(())
 }
 
-/// Periodic clean-up: audit retention.
+/// Periodic clean-up: audit retention, and import jobs whose process died.
 fn spawn_housekeeping(app: App) {
+    let jobs_app = app.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        let mut at_start = true;
+        loop {
+            tick.tick().await;
+            if jobs_app.is_ready() {
+                match roster::import::job::recover(&jobs_app.db, at_start).await {
+                    Ok(n) if n > 0 => tracing::warn!(jobs = n, "interrupted import jobs marked as failed"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "could not check for interrupted import jobs"),
+                }
+                at_start = false;
+            }
+        }
+    });
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {

@@ -123,6 +123,7 @@ pub async fn region(t: &TestApp) -> Region {
         people::store::assign(&mut tx, p, role, unit, class, None, today).await.unwrap();
     }
     people::store::link_guardian(&mut tx, r.parent, r.student, Relation::Father).await.unwrap();
+    org::counts::refresh(&mut tx, &[r.s1, r.s2, r.s3], year).await.unwrap();
     tx.commit().await.unwrap();
     r
 }

@@ -19,7 +19,7 @@ pub enum Backend {
 
 enum Cleanup {
     Dir(PathBuf),
-    PgDatabase { admin_url: String, name: String },
+    PgDatabase { admin_url: String, name: String, dir: std::path::PathBuf },
 }
 
 pub struct TestApp {
@@ -89,19 +89,19 @@ impl TestApp {
 
     pub async fn start_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> Option<TestApp> {
         let mut config = Config::default();
+        // Every test has its own data directory (uploads, import files, the SQLite file).
+        let dir = std::env::temp_dir().join(unique("hanlin-test"));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        config.data_dir = dir.clone();
         let (url, cleanup) = match backend {
-            Backend::Sqlite => {
-                let dir = std::env::temp_dir().join(unique("hanlin-test"));
-                std::fs::create_dir_all(&dir).expect("temp dir");
-                (format!("sqlite://{}", dir.join("hanlin.db").display()), Cleanup::Dir(dir))
-            }
+            Backend::Sqlite => (format!("sqlite://{}", dir.join("hanlin.db").display()), Cleanup::Dir(dir)),
             Backend::Postgres => {
                 let Some(admin_url) = pg_admin_url() else {
                     eprintln!("SKIPPED: PostgreSQL variant (set HANLIN_TEST_DATABASE_URL to run it)");
                     return None;
                 };
                 let name = fresh_pg_database(&admin_url).await;
-                (with_database(&admin_url, &name), Cleanup::PgDatabase { admin_url, name })
+                (with_database(&admin_url, &name), Cleanup::PgDatabase { admin_url, name, dir })
             }
         };
         config.database_url = Some(url.clone());
@@ -136,7 +136,8 @@ impl Drop for TestApp {
             Cleanup::Dir(dir) => {
                 let _ = std::fs::remove_dir_all(dir);
             }
-            Cleanup::PgDatabase { admin_url, name } => {
+            Cleanup::PgDatabase { admin_url, name, dir } => {
+                let _ = std::fs::remove_dir_all(dir);
                 let (admin_url, name) = (admin_url.clone(), name.clone());
                 // Drop runs outside async context rules: a short-lived runtime of its own drops the database.
                 let _ = std::thread::spawn(move || {

@@ -4,13 +4,16 @@ mod fixture;
 mod harness;
 
 mod accounts;
+mod activation;
 mod audit;
 mod browser;
+mod browser_roster;
 mod calendar;
 mod classes;
 mod cli;
 mod openapi;
 mod org;
 mod pages;
+mod roster;
 mod schema;
 mod webdriver;

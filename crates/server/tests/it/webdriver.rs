@@ -294,6 +294,29 @@ impl Browser {
         self.post("/refresh", json!({})).await;
     }
 
+    /// Chooses `file` (an absolute path) in the `<input type=file>` matching `css`: WebDriver
+    /// types the path into it, without clearing first.
+    pub async fn choose_file(&self, css: &str, file: &Path) {
+        assert!(file.is_absolute(), "WebDriver needs an absolute path, not {}", file.display());
+        let id = self.find(css).await;
+        self.post(&format!("/element/{id}/value"), json!({ "text": file.to_string_lossy() })).await;
+    }
+
+    /// The current site's cookies as a `Cookie` request header (`name=value; …`), HttpOnly ones
+    /// included: lets a plain HTTP client fetch what the signed-in browser would download.
+    pub async fn cookie_header(&self) -> String {
+        let cookies = self.get("/cookie").await;
+        cookies
+            .as_array()
+            .map(|all| {
+                all.iter()
+                    .filter_map(|c| Some(format!("{}={}", c["name"].as_str()?, c["value"].as_str()?)))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
+            .unwrap_or_default()
+    }
+
     /// Deletes every cookie of the current site: signs out and forgets the language.
     pub async fn delete_cookies(&self) {
         self.command(reqwest::Method::DELETE, "/cookie", None).await.unwrap_or_else(|e| panic!("DELETE /cookie: {e}"));
