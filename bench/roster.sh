@@ -22,14 +22,20 @@
 #   BENCH_STUDENTS=1000000            students in the imported CSV (one parent each)
 #   BENCH_STATS_ONLY=1                only the statistics, on a data dir populated with BENCH_SIZE
 #   BENCH_SIZE=hubei                  `hanlin gen --size` for BENCH_STATS_ONLY
+#   BENCH_GEN_ONE_PROCESS=1           populate with one `hanlin gen --into-db` instead of
+#                                     `hanlin gen --into-db --skip students` + `hanlin import students`.
+#                                     On PostgreSQL that one process is very slow (seen: 50,000
+#                                     students in 1,058 s instead of 14 s): its connection caches a
+#                                     generic plan of the per-school counts query while the tables
+#                                     are still small (teachers import), then reuses it for the students.
 #   BENCH_KEEP_DATA=DIR               keep each backend's data dir as DIR/<backend> (and its database,
 #                                     hanlin_bench_roster_keep_<backend>) after the run; a later run
 #                                     with the same DIR reuses them for the statistics instead of
 #                                     generating again (BENCH_STATS_ONLY) or refuses to overwrite them
 #   BENCH_STATS_REQUESTS=20           sequential requests per statistics URL
 #   BENCH_PROBE_DELAY_MS=10           pause of each of the 16 /me probe connections between requests
-#   BENCH_PROBE_SECONDS=900           the longest the /me probe runs (it stops when the import ends)
 #   BENCH_IMPORT_TIMEOUT=1800         seconds to wait for the import job
+#   BENCH_PROBE_SECONDS=timeout+60    the longest the /me probe runs (it is stopped when the import ends)
 #   BENCH_BOMB=1                      0: skip the zip-bomb checks
 #   BENCH_BOMB_MB=500                 inflated size of the bomb's worksheet (MB)
 #   BENCH_SKIP_BUILD=1                use the existing $CARGO_TARGET_DIR/release/hanlin
@@ -48,11 +54,13 @@ STUDENTS="${BENCH_STUDENTS:-1000000}"
 STATS_ONLY="${BENCH_STATS_ONLY:-}"
 [[ $STATS_ONLY == 0 ]] && STATS_ONLY=""
 SIZE="${BENCH_SIZE:-hubei}"
+GEN_ONE_PROCESS="${BENCH_GEN_ONE_PROCESS:-}"
+[[ $GEN_ONE_PROCESS == 0 ]] && GEN_ONE_PROCESS=""
 KEEP="${BENCH_KEEP_DATA:-}"
 STATS_REQUESTS="${BENCH_STATS_REQUESTS:-20}"
 PROBE_DELAY_MS="${BENCH_PROBE_DELAY_MS:-10}"
-PROBE_SECONDS="${BENCH_PROBE_SECONDS:-900}"
 IMPORT_TIMEOUT="${BENCH_IMPORT_TIMEOUT:-1800}"
+PROBE_SECONDS="${BENCH_PROBE_SECONDS:-$((IMPORT_TIMEOUT + 60))}"
 BOMB="${BENCH_BOMB:-1}"
 BOMB_MB="${BENCH_BOMB_MB:-500}"
 PORT="${BENCH_PORT:-18580}"
@@ -95,10 +103,11 @@ drop_database() {
 }
 
 kill_bg() {
-    local p
+    local p kids
     for p in "${BG_PIDS[@]}"; do
-        pkill -P "$p" 2>/dev/null || true   # the wrk or sleep it runs
+        kids=$(pgrep -P "$p" || true)   # the sleep a heartbeat runs
         kill "$p" 2>/dev/null || true
+        if [[ -n $kids ]]; then kill $kids 2>/dev/null || true; fi
         wait "$p" 2>/dev/null || true
     done
     BG_PIDS=()
@@ -141,6 +150,12 @@ fi
 if [[ -n $KEEP ]]; then
     mkdir -p "$KEEP"
     KEEP="$(cd "$KEEP" && pwd)"
+    if [[ -z $STATS_ONLY ]]; then
+        for b in $BACKENDS; do
+            [[ ! -f $KEEP/$b/bench-populated ]] \
+                || die "$KEEP/$b already holds a population of an earlier run ($(cat "$KEEP/$b/bench-populated")); the import needs a fresh one: remove it$([[ $b == postgres ]] && echo " and dropdb hanlin_bench_roster_keep_postgres"), or use BENCH_STATS_ONLY=1"
+        done
+    fi
 fi
 
 # ---------------------------------------------------------------- build
@@ -161,6 +176,10 @@ COMMIT="$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 DIRTY="$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null | wc -l)"
 say "== machine: $(nproc) cores, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n1), $(free -h | awk '/^Mem:/{print $2}') RAM, kernel $(uname -r)"
 say "== commit $COMMIT$([[ $DIRTY != 0 ]] && echo " (+$DIRTY modified tracked files)"), binary of $(date -u -r "$CARGO_TARGET_DIR/release/hanlin" +%Y-%m-%dT%H:%M:%SZ), $(date -u +%Y-%m-%dT%H:%M:%SZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+
+if [[ " $BACKENDS " == *" postgres "* ]]; then
+    say "== PostgreSQL $(psql -h "$HOST" -p "$PGPORT_" -U "$PGUSER_" -d postgres -Atc "SELECT current_setting('server_version') || ', shared_buffers ' || current_setting('shared_buffers') || ', autovacuum ' || current_setting('autovacuum') || ', synchronous_commit ' || current_setting('synchronous_commit') || ', fsync ' || current_setting('fsync')")"
+fi
 
 # ---------------------------------------------------------------- helpers
 port_free() { ! (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
@@ -283,7 +302,7 @@ db_size() {
 }
 
 # The lines of `hanlin gen` worth showing (not its log lines).
-gen_lines() { grep -E '^(imported |files written|writing files|[a-z]+ +[0-9]+ rows)' "$1" || true; }
+gen_lines() { grep -E '^(imported |files written|writing files|checking: |writing: |[a-z]+ +[0-9]+ rows)' "$1" || true; }
 
 # Prints a progress line every 60 s until killed (for the long `hanlin gen --into-db`).
 heartbeat() {
@@ -326,12 +345,15 @@ start_server() {
 }
 
 # After the logins (each Argon2id hash takes 19 MiB on a blocking thread), the server's RSS stays
-# high for a while before the memory goes back to the system; waits (up to 60 s) until it stops
-# falling, so that the import's peak is not inflated by the logins that prepared it.
+# higher until the idle blocking threads exit (tokio: 10 s) and their memory goes back to the
+# system. Waits 15 s, then (up to 60 s) until the RSS stops falling, so that the import's peak is
+# not inflated by the logins that prepared it.
 settle_rss() {
     local first prev cur
     first=$(proc_kb "$SERVER_PID" VmRSS)
-    prev=$first
+    sleep 15
+    prev=$(proc_kb "$SERVER_PID" VmRSS)
+    cur=$prev
     for _ in $(seq 12); do
         sleep 5
         cur=$(proc_kb "$SERVER_PID" VmRSS)
@@ -516,23 +538,38 @@ for backend in $BACKENDS; do
         expect=""
         if [[ -n $REUSED ]]; then
             say "reusing the population in $DATA ($(cat "$DATA/bench-populated"))"
+            expect=$(sed -n 's/.* students=\([0-9]*\) .*/\1/p' "$DATA/bench-populated")
+            row "$backend" "  (reused population: $(cut -d' ' -f1 "$DATA/bench-populated"))" "" "" ""
         else
-            say "populating: hanlin gen --size $SIZE --into-db (every kind through the command-line import; this takes long)"
             glog="$WORK/logs/gen-$backend.log"
             files="$WORK/files-$backend"
             t0=$(now_ns)
-            heartbeat "gen $SIZE into $backend" "$glog" &
+            heartbeat "populating $backend" "$glog" &
             BG_PIDS+=("$!")
-            hanlin gen --size "$SIZE" --out "$files" --into-db --data-dir "$DATA" >"$glog" 2>&1 \
-                || { kill_bg; tail -n 20 "$glog" >&2; die "hanlin gen --into-db failed on $backend"; }
+            if [[ -n $GEN_ONE_PROCESS ]]; then
+                say "populating: hanlin gen --size $SIZE --into-db (every kind through the command-line import; this takes long)"
+                hanlin gen --size "$SIZE" --out "$files" --into-db --data-dir "$DATA" >"$glog" 2>&1 \
+                    || { kill_bg; tail -n 20 "$glog" >&2; die "hanlin gen --into-db failed on $backend"; }
+            else
+                # Two processes: see BENCH_GEN_ONE_PROCESS above.
+                say "populating: hanlin gen --size $SIZE --into-db --skip students, then hanlin import students (this takes long)"
+                hanlin gen --size "$SIZE" --out "$files" --into-db --skip students --data-dir "$DATA" >"$glog" 2>&1 \
+                    || { kill_bg; tail -n 20 "$glog" >&2; die "hanlin gen --into-db --skip students failed on $backend"; }
+                gen_lines "$glog" | grep -v '^writing' | sed 's/^/  /'
+                say "  region without students in $(secs_since "$t0") s; now the students"
+                t1=$(now_ns)
+                HANLIN_LOG=warn hanlin import students "$files/students.csv" --data-dir "$DATA" >>"$glog" 2>&1 \
+                    || { kill_bg; tail -n 20 "$glog" >&2; die "hanlin import students failed on $backend"; }
+                say "  $(grep -E '^[0-9]+ rows in' "$glog" | tail -n 1) ($(secs_since "$t1") s)"
+            fi
             kill_bg
-            gen_lines "$glog" | grep -v '^writing' | sed 's/^/  /'
+            [[ -n $GEN_ONE_PROCESS ]] && gen_lines "$glog" | grep -v '^writing' | sed 's/^/  /'
             rm -rf "$files"
             took=$(secs_since "$t0")
             expect=$(awk '$1 == "students" && $3 == "rows" { print $2 }' "$glog" | head -n 1)
             say "populated in $took s; database $(db_size)"
             R[$backend.populate_s]=$took
-            row "$backend" "  (hanlin gen --size $SIZE --into-db: s)" "" "$took" ""
+            row "$backend" "  (populating --size $SIZE: s)" "" "$took" ""
             if [[ -n $KEEP ]]; then
                 echo "size=$SIZE students=$expect generated=$(date -u +%Y-%m-%dT%H:%M:%SZ) commit=$COMMIT" >"$DATA/bench-populated"
             fi
@@ -647,7 +684,7 @@ for backend in $BACKENDS; do
     # ---------------------------------------------------- 2. the statistics after it
     measure_stats "$backend" "$STUDENTS" "$STUDENTS"
     if [[ -n $KEEP && $import_ok == yes ]]; then
-        echo "size=students=$STUDENTS,parents=1 (imported through the server) generated=$(date -u +%Y-%m-%dT%H:%M:%SZ) commit=$COMMIT" >"$DATA/bench-populated"
+        echo "size=students=$STUDENTS,parents=1 students=$STUDENTS via=server-import generated=$(date -u +%Y-%m-%dT%H:%M:%SZ) commit=$COMMIT" >"$DATA/bench-populated"
     fi
     finish_data
 done
@@ -655,7 +692,7 @@ done
 # ---------------------------------------------------------------- summary
 say ""
 if [[ -n $STATS_ONLY ]]; then
-    say "== summary (statistics of the province's child units, population --size $SIZE; load average now $(cut -d' ' -f1-3 /proc/loadavg))"
+    say "== summary (statistics of the province's child units$([[ -z $KEEP ]] && echo ", population --size $SIZE"); load average now $(cut -d' ' -f1-3 /proc/loadavg))"
 else
     say "== summary ($STUDENTS students with a parent each$([[ $STUDENTS != 1000000 ]] && echo "; the import targets are for 1,000,000"); load average now $(cut -d' ' -f1-3 /proc/loadavg))"
 fi

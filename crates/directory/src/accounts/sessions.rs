@@ -178,7 +178,14 @@ async fn session_actor(app: &App, token: &str) -> Result<Resolved, DbError> {
     let Some(session) = find(&app.db, app, token).await? else { return Ok(Resolved::Nobody) };
     let now = kernel::now();
     if now - session.last_seen_at > 60 {
-        app.db.execute(sql("UPDATE sessions SET last_seen_at = $1 WHERE id = $2").bind(now).bind(session.id)).await?;
+        // In the background: a request never waits for the write lock (a large import may hold
+        // SQLite's for a minute), and a missed touch only shortens the idle timeout by a minute.
+        let (db, id) = (app.db.clone(), session.id);
+        tokio::spawn(async move {
+            if let Err(e) = db.execute(sql("UPDATE sessions SET last_seen_at = $1 WHERE id = $2").bind(now).bind(id)).await {
+                tracing::warn!(error = %e, "cannot record session activity");
+            }
+        });
     }
     let totp_on: Option<(bool,)> =
         app.db.fetch_optional(sql("SELECT totp_enabled FROM people WHERE id = $1").bind(session.person_id)).await?;

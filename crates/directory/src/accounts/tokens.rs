@@ -113,7 +113,13 @@ pub async fn actor_for(app: &App, token: &str) -> Result<Option<Actor>, DbError>
         .await?;
     let Some(row) = row else { return Ok(None) };
     if row.last_used_at.is_none_or(|t| now - t > 60) {
-        app.db.execute(sql("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(now).bind(row.id)).await?;
+        // In the background, like session activity: never wait for a write lock held by an import.
+        let (db, id) = (app.db.clone(), row.id);
+        tokio::spawn(async move {
+            if let Err(e) = db.execute(sql("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(now).bind(id)).await {
+                tracing::warn!(error = %e, "cannot record token use");
+            }
+        });
     }
     let today = kernel::today(app.config.display_utc_offset_minutes);
     let credential = Credential::Token { write: row.scope == "write" };
