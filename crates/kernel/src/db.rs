@@ -84,6 +84,8 @@ macro_rules! arg_from {
 arg_from!(i64, v, Arg::Int(Some(v)));
 arg_from!(Option<i64>, v, Arg::Int(v));
 arg_from!(i32, v, Arg::Int(Some(v.into())));
+arg_from!(&i64, v, Arg::Int(Some(*v)));
+arg_from!(&&str, v, Arg::Text(Some(v.to_string())));
 arg_from!(bool, v, Arg::Bool(Some(v)));
 arg_from!(Option<bool>, v, Arg::Bool(v));
 arg_from!(f64, v, Arg::Float(Some(v)));
@@ -466,6 +468,15 @@ pub fn values(rows: usize, cols: usize, first: usize) -> String {
         out.push(')');
     }
     out
+}
+
+/// `prefix (…)` with one placeholder per value, for `… WHERE key IN`; no values match nothing.
+pub fn sql_in<A: Into<Arg>>(prefix: &str, values: impl IntoIterator<Item = A>) -> Query {
+    let args: Vec<Arg> = values.into_iter().map(Into::into).collect();
+    if args.is_empty() {
+        return sql(format!("{prefix} (NULL)"));
+    }
+    Query { sql: format!("{prefix} ({})", list(args.len(), 1)), args }
 }
 
 /// Placeholders for `IN (…)`: `$first, …` for `n` values.

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use directory::codes;
 use kernel::auth::{Actor, Capability, Target, permits};
-use kernel::db::{Db, DbError, path_range, sql};
+use kernel::db::{Db, DbError, path_range, sql, sql_in};
 use kernel::i18n::Locale;
 use kernel::web::PageContext;
 use kernel::{App, AppError};
@@ -260,16 +260,9 @@ struct Teaching {
     number: i64,
 }
 
-fn ids_in(prefix: &str, ids: &[i64]) -> kernel::db::Query {
-    if ids.is_empty() {
-        return sql(format!("{prefix} (NULL)"));
-    }
-    ids.iter().fold(sql(format!("{prefix} ({})", kernel::db::list(ids.len(), 1))), |q, id| q.bind(*id))
-}
-
 async fn teaching(db: &Db, people: &[i64]) -> Result<HashMap<i64, Vec<Teaching>>, DbError> {
     let rows: Vec<Teaching> = db
-        .fetch_all(ids_in(
+        .fetch_all(sql_in(
             "SELECT r.person_id, r.unit_id, r.role, r.subject, c.stage, c.entry_year, c.number FROM role_assignments r \
              JOIN classes c ON c.id = r.class_id WHERE r.ends_on IS NULL AND r.role IN ('teacher', 'head_teacher') AND r.person_id IN",
             people,
@@ -283,7 +276,7 @@ async fn teaching(db: &Db, people: &[i64]) -> Result<HashMap<i64, Vec<Teaching>>
 
 async fn guardians(db: &Db, students: &[i64]) -> Result<HashMap<i64, Vec<(String, String, String)>>, DbError> {
     let rows: Vec<(i64, String, String, Option<String>)> = db
-        .fetch_all(ids_in(
+        .fetch_all(sql_in(
             "SELECT g.student_id, q.name, g.relation, q.phone FROM guardianships g JOIN people q ON q.id = g.parent_id \
              WHERE q.phone IS NOT NULL AND g.student_id IN",
             students,

@@ -2,11 +2,11 @@
 //! Rows are written in multi-row statements; every change is counted as created, updated,
 //! unchanged or moved, and class or school changes end the old assignment (kept as history).
 
-use super::check::{class_label, in_query};
+use super::check::class_label;
 use super::refs::{ClassKey, Refs, Unit};
 use super::rows::{ClassRow, HeadcountRow, ParentCols, ParentRow, Problem, Row, SchoolRow, StudentRow, TeacherRow};
 use directory::org::model::UnitInput;
-use kernel::db::{Arg, DbError, Query, Tx, list, sql};
+use kernel::db::{Arg, DbError, Tx, list, sql, sql_in};
 use std::collections::{HashMap, HashSet};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -79,13 +79,6 @@ async fn bulk<T: kernel::db::Row>(
         Some(r) => tx.fetch_all(q.with_text(format!("{text} RETURNING {r}"))).await,
         None => tx.execute(q.with_text(text)).await.map(|_| Vec::new()),
     }
-}
-
-fn ids_query(prefix: &str, ids: &[i64]) -> Query {
-    if ids.is_empty() {
-        return sql(format!("{prefix} (NULL)"));
-    }
-    ids.iter().fold(sql(format!("{prefix} ({})", list(ids.len(), 1))), |q, id| q.bind(*id))
 }
 
 impl Applier {
@@ -268,7 +261,7 @@ impl Applier {
     ) -> Result<HashMap<String, (i64, bool)>, DbError> {
         let keys: Vec<&str> = people.iter().map(|p| p.0).collect();
         let existing: Vec<Existing> = tx
-            .fetch_all(in_query(
+            .fetch_all(sql_in(
                 &format!("SELECT id, {key_column} AS key, name, gender, phone, status FROM people WHERE {key_column} IN"),
                 &keys,
             ))
@@ -323,7 +316,7 @@ impl Applier {
     }
 
     async fn current_assignments(&self, tx: &mut Tx, roles: &str, person_ids: &[i64]) -> Result<Vec<Assignment>, DbError> {
-        tx.fetch_all(ids_query(
+        tx.fetch_all(sql_in(
             &format!(
                 "SELECT id, person_id, role, unit_id, class_id, subject FROM role_assignments \
                  WHERE role IN ({roles}) AND ends_on IS NULL AND person_id IN"
@@ -519,7 +512,7 @@ impl Applier {
         let student_ids: Vec<i64> =
             links.iter().map(|l| l.0).filter(|s| !new_students.contains(s)).collect::<HashSet<_>>().into_iter().collect();
         let existing: Vec<Guardianship> = tx
-            .fetch_all(ids_query("SELECT parent_id, student_id, relation FROM guardianships WHERE student_id IN", &student_ids))
+            .fetch_all(sql_in("SELECT parent_id, student_id, relation FROM guardianships WHERE student_id IN", &student_ids))
             .await?;
         let mut linked: HashMap<(i64, i64), &str> =
             existing.iter().map(|g| ((g.parent_id, g.student_id), g.relation.as_str())).collect();
@@ -569,7 +562,7 @@ impl Applier {
     async fn parents(&mut self, tx: &mut Tx, rows: &[&ParentRow]) -> Result<(), DbError> {
         let numbers: Vec<&str> = rows.iter().map(|p| p.student_number.as_str()).collect();
         let students: Vec<(i64, String, i64)> = tx
-            .fetch_all(in_query(
+            .fetch_all(sql_in(
                 "SELECT p.id, p.student_number, r.unit_id FROM people p JOIN role_assignments r ON r.person_id = p.id \
                  AND r.role = 'student' AND r.ends_on IS NULL WHERE p.student_number IN",
                 &numbers,
@@ -577,7 +570,7 @@ impl Applier {
             .await?;
         let by_number: HashMap<&str, (i64, i64)> = students.iter().map(|s| (s.1.as_str(), (s.0, s.2))).collect();
         let phones: Vec<&str> = rows.iter().map(|p| p.parent.phone.as_str()).collect();
-        let known: Vec<(i64, String)> = tx.fetch_all(in_query("SELECT id, phone FROM people WHERE phone IN", &phones)).await?;
+        let known: Vec<(i64, String)> = tx.fetch_all(sql_in("SELECT id, phone FROM people WHERE phone IN", &phones)).await?;
         let known: HashSet<&str> = known.iter().map(|k| k.1.as_str()).collect();
         let links: Vec<(i64, i64, &ParentCols)> = rows
             .iter()
@@ -624,7 +617,7 @@ impl Applier {
                 let people: Vec<i64> = gone.iter().map(|g| g.1).collect();
                 // Their assignments at this school end (teachers: class and head-teacher ones too).
                 let all: Vec<(i64,)> = tx
-                    .fetch_all(ids_query(
+                    .fetch_all(sql_in(
                         &format!(
                             "SELECT id FROM role_assignments WHERE ends_on IS NULL AND unit_id = {school} \
                              AND role IN ('{role}', 'head_teacher') AND person_id IN"
@@ -634,7 +627,7 @@ impl Applier {
                     .await?;
                 self.end_assignments(tx, &all.into_iter().map(|r| r.0).collect::<Vec<_>>()).await?;
                 for batch in people.chunks(500) {
-                    let q = ids_query(
+                    let q = sql_in(
                         "UPDATE people SET status = 'left' WHERE NOT EXISTS (SELECT 1 FROM role_assignments r \
                          WHERE r.person_id = people.id AND r.ends_on IS NULL) AND id IN",
                         batch,

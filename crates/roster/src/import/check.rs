@@ -4,7 +4,7 @@
 use super::refs::Refs;
 use super::rows::{ClassRef, ParentCols, Problem, Row};
 use crate::columns::{Field, HeaderMap};
-use kernel::db::{Db, DbError, list, sql};
+use kernel::db::{Db, DbError, sql_in};
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, RandomState};
 
@@ -175,7 +175,7 @@ impl Checker {
                 let codes: Vec<&str> =
                     rows.iter().filter_map(|(_, r)| if let Row::School(s) = r { Some(s.code.as_str()) } else { None }).collect();
                 let found: Vec<KeyPath> =
-                    db.fetch_all(in_query("SELECT code AS key, path FROM org_units WHERE code IN", &codes)).await?;
+                    db.fetch_all(sql_in("SELECT code AS key, path FROM org_units WHERE code IN", codes.iter().copied())).await?;
                 for (n, r) in rows {
                     if let Row::School(s) = r
                         && found.iter().any(|f| f.key == s.code && !self.refs.in_scope(&f.path))
@@ -194,8 +194,12 @@ impl Checker {
                     .filter_map(|(_, r)| if let Row::Teacher(t) = r { Some(t.phone.as_str()) } else { None })
                     .collect();
                 let elsewhere = current_places(db, "staff_number", "teacher", &staff).await?;
-                let holders: Vec<KeyName> =
-                    db.fetch_all(in_query("SELECT phone AS key, name, staff_number FROM people WHERE phone IN", &phones)).await?;
+                let holders: Vec<KeyName> = db
+                    .fetch_all(sql_in(
+                        "SELECT phone AS key, name, staff_number FROM people WHERE phone IN",
+                        phones.iter().copied(),
+                    ))
+                    .await?;
                 for (n, r) in rows {
                     let Row::Teacher(t) = r else { continue };
                     if elsewhere.iter().any(|f| f.key == t.staff_number && !self.refs.in_scope(&f.path)) {
@@ -267,8 +271,9 @@ impl Checker {
         out: &mut Vec<Problem>,
     ) -> Result<(), DbError> {
         let phones: Vec<&str> = parents.iter().map(|p| p.2.phone.as_str()).collect();
-        let holders: Vec<KeyName> =
-            db.fetch_all(in_query("SELECT phone AS key, name, staff_number FROM people WHERE phone IN", &phones)).await?;
+        let holders: Vec<KeyName> = db
+            .fetch_all(sql_in("SELECT phone AS key, name, staff_number FROM people WHERE phone IN", phones.iter().copied()))
+            .await?;
         for (n, i, p) in parents {
             if holders.iter().any(|h| h.key == p.phone && h.name != p.name) {
                 out.push(problem(map, *n, Field::ParentPhone(*i), &p.phone, "roster-error-parent-phone-taken"));
@@ -278,19 +283,11 @@ impl Checker {
     }
 }
 
-/// `prefix (…)` with one placeholder per key; an empty key list matches nothing.
-pub fn in_query(prefix: &str, keys: &[&str]) -> kernel::db::Query {
-    if keys.is_empty() {
-        return sql(format!("{prefix} (NULL)"));
-    }
-    keys.iter().fold(sql(format!("{prefix} ({})", list(keys.len(), 1))), |q, k| q.bind(*k))
-}
-
 /// Where the people with these keys currently hold `role`: (key, unit path) pairs.
 async fn current_places(db: &Db, column: &str, role: &str, keys: &[&str]) -> Result<Vec<KeyPath>, DbError> {
     let prefix = format!(
         "SELECT p.{column} AS key, u.path FROM people p JOIN role_assignments r ON r.person_id = p.id \
          AND r.role = '{role}' AND r.ends_on IS NULL JOIN org_units u ON u.id = r.unit_id WHERE p.{column} IN"
     );
-    db.fetch_all(in_query(&prefix, keys)).await
+    db.fetch_all(sql_in(&prefix, keys.iter().copied())).await
 }
