@@ -23,15 +23,16 @@
 #   BENCH_STATS_ONLY=1                only the statistics, on a data dir populated with BENCH_SIZE
 #   BENCH_SIZE=hubei                  `hanlin gen --size` for BENCH_STATS_ONLY
 #   BENCH_GEN_ONE_PROCESS=1           populate with one `hanlin gen --into-db` instead of
-#                                     `hanlin gen --into-db --skip students` + `hanlin import students`.
-#                                     On PostgreSQL that one process is very slow (seen: 50,000
-#                                     students in 1,058 s instead of 14 s): its connection caches a
-#                                     generic plan of the per-school counts query while the tables
-#                                     are still small (teachers import), then reuses it for the students.
+#                                     `hanlin gen --into-db --skip students` + `hanlin import students`
+#                                     (the default, because `hanlin import` prints the students'
+#                                     progress and `gen` does not; and because builds before 70f8445
+#                                     took 1,058 s instead of 13 s for 50,000 students on PostgreSQL in
+#                                     one process: a cached generic plan of the per-school counts query)
 #   BENCH_KEEP_DATA=DIR               keep each backend's data dir as DIR/<backend> (and its database,
 #                                     hanlin_bench_roster_keep_<backend>) after the run; a later run
 #                                     with the same DIR reuses them for the statistics instead of
 #                                     generating again (BENCH_STATS_ONLY) or refuses to overwrite them
+#   BENCH_HEARTBEAT=60                seconds between progress lines while populating
 #   BENCH_STATS_REQUESTS=20           sequential requests per statistics URL
 #   BENCH_PROBE_DELAY_MS=10           pause of each of the 16 /me probe connections between requests
 #   BENCH_IMPORT_TIMEOUT=1800         seconds to wait for the import job
@@ -67,6 +68,7 @@ PORT="${BENCH_PORT:-18580}"
 PGPORT_="${BENCH_PGPORT:-5432}"
 PGUSER_="${BENCH_PGUSER:-postgres}"
 QUIET_WAIT="${BENCH_QUIET_WAIT:-300}"
+HEARTBEAT="${BENCH_HEARTBEAT:-60}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target}"
 HOST=127.0.0.1
 ADMIN_LOGIN=benchadmin
@@ -188,7 +190,7 @@ URL="http://$HOST:$PORT"
 
 now_ns() { date +%s%N; }
 secs_since() { awk -v a="$1" -v b="$(now_ns)" 'BEGIN { printf "%.2f", (b - a) / 1e9 }'; }
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.6f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"; }
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }   # kB -> MB
 # VmHWM / VmRSS of a process, in kB
@@ -304,11 +306,11 @@ db_size() {
 # The lines of `hanlin gen` worth showing (not its log lines).
 gen_lines() { grep -E '^(imported |files written|writing files|checking: |writing: |[a-z]+ +[0-9]+ rows)' "$1" || true; }
 
-# Prints a progress line every 60 s until killed (for the long `hanlin gen --into-db`).
+# Prints a progress line every HEARTBEAT s until killed (for the long population).
 heartbeat() {
     local start=$SECONDS what=$1
-    while sleep 60; do
-        say "  ... $what: $(((SECONDS - start) / 60)) min, database $(db_size); last: $(gen_lines "$2" | tail -n 1)"
+    while sleep "$HEARTBEAT"; do
+        say "  ... $what: $((SECONDS - start)) s, database $(db_size); last: $(gen_lines "$2" | tail -n 1)"
     done
 }
 
@@ -402,8 +404,12 @@ upload() {
 # Polls GET /api/v1/imports/$1 every 0.5 s until the job has finished (zh-CN texts); the last
 # answer goes to JOB_JSON (also logs/$2). Prints the progress every 10 s when $3 is set.
 wait_job() {
-    local id=$1 name=$2 verbose=${3:-} start=$SECONDS last=$SECONDS status=""
+    local id=$1 name=$2 verbose=${3:-} start=$SECONDS last=$SECONDS status="" anon file
+    PEAK_ANON=0 PEAK_FILE=0   # largest RssAnon / RssFile (kB) seen at the polls: what the peak is made of
     while :; do
+        anon=$(proc_kb "$SERVER_PID" RssAnon); file=$(proc_kb "$SERVER_PID" RssFile)
+        ((anon > PEAK_ANON)) && PEAK_ANON=$anon
+        ((file > PEAK_FILE)) && PEAK_FILE=$file
         JOB_JSON=$(curl -s --max-time 10 -H "Authorization: Bearer $TOKEN" -H 'Accept-Language: zh-CN' "$URL/api/v1/imports/$id" || true)
         status=$(jq -r '.status // empty' <<<"$JOB_JSON" 2>/dev/null || true)
         case $status in done | failed | cancelled) break ;; esac
@@ -551,7 +557,8 @@ for backend in $BACKENDS; do
                 hanlin gen --size "$SIZE" --out "$files" --into-db --data-dir "$DATA" >"$glog" 2>&1 \
                     || { kill_bg; tail -n 20 "$glog" >&2; die "hanlin gen --into-db failed on $backend"; }
             else
-                # Two processes: see BENCH_GEN_ONE_PROCESS above.
+                # Two processes: see BENCH_GEN_ONE_PROCESS above. The second prints its progress
+                # every 3 s, which the heartbeat shows.
                 say "populating: hanlin gen --size $SIZE --into-db --skip students, then hanlin import students (this takes long)"
                 hanlin gen --size "$SIZE" --out "$files" --into-db --skip students --data-dir "$DATA" >"$glog" 2>&1 \
                     || { kill_bg; tail -n 20 "$glog" >&2; die "hanlin gen --into-db --skip students failed on $backend"; }
@@ -627,6 +634,18 @@ for backend in $BACKENDS; do
             "$([[ $refused == yes ]] && verdict "$growth" $T_BOMB_RSS "<=" || echo FAIL)"
     done
 
+    # The allocator keeps what the bomb jobs used: a fresh server process for the import, so that its
+    # peak RSS starts from the server's own baseline. Sessions and the token are in the database.
+    if ((${#BOMB_FILES[@]} > 0)); then
+        stop_server
+        start_server "$WORK/logs/server-$backend-import.log"
+        if [[ $(curl -s -o /dev/null -w '%{http_code}' -b "$COOKIE" "$URL/api/v1/me") != 200 ]]; then
+            make_sessions "$WORK/sessions-$backend.txt" "$PROBE_CONNS"
+            make_token
+            settle_rss
+        fi
+    fi
+
     # ---------------------------------------------------- the import, with the /me probe
     t_import=$T_IMPORT_SQLITE
     [[ $backend == postgres ]] && t_import=$T_IMPORT_PG
@@ -664,7 +683,7 @@ for backend in $BACKENDS; do
     created=$(jq -r .counts.created <<<"$JOB_JSON")
     job_s=$(jq -r '(.finished_at - .created_at)' <<<"$JOB_JSON")
     say "import $backend: job $JOB_ID $status in $import_s s from the upload's start ($job_s s by the job's own clock, whole seconds): $(jq -c '{total_rows, error_rows, counts}' <<<"$JOB_JSON")"
-    say "  server RSS $(mb "$rss0") MB before the upload, peak $(mb "$hwm1") MB during the import$hwm_note | $cpu"
+    say "  server RSS $(mb "$rss0") MB before the upload, peak $(mb "$hwm1") MB during the import$hwm_note (largest at the 0.5 s polls: anonymous $(mb "$PEAK_ANON") MB, file-backed $(mb "$PEAK_FILE") MB) | $cpu"
     say "  /me probe during it: $probe"
     if [[ $status != done ]]; then
         problem "$backend: the import job ended $status: $(jq -r '.failure // ""' <<<"$JOB_JSON") $(curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/imports/$JOB_ID/problems" | head -c 600)"

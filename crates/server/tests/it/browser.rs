@@ -11,8 +11,8 @@ use serde_json::json;
 use std::path::PathBuf;
 
 /// A desktop window; the phone test narrows it.
-const DESKTOP: (u32, u32) = (1280, 800);
-const PHONE: (u32, u32) = (360, 740);
+pub(crate) const DESKTOP: (u32, u32) = (1280, 800);
+pub(crate) const PHONE: (u32, u32) = (360, 740);
 
 /// Starts the browser and the server side by side; None (the test skipped) without a browser.
 async fn start() -> Option<(Browser, TestApp)> {
@@ -22,7 +22,7 @@ async fn start() -> Option<(Browser, TestApp)> {
 
 /// Fails on any console error since the last look, except the browser's own note that the page
 /// itself came with one of the `expected` HTTP statuses (an error page, a refused login).
-async fn no_console_errors(b: &Browser, step: &str, expected: &[u16]) {
+pub(crate) async fn no_console_errors(b: &Browser, step: &str, expected: &[u16]) {
     let unexpected: Vec<String> = b
         .console_errors()
         .await
@@ -55,7 +55,7 @@ async fn submit_login(b: &Browser, login: &str, password: &str) {
 }
 
 /// Signs in through the login page and waits for the home page.
-async fn sign_in(b: &Browser, t: &TestApp, login: &str, password: &str) {
+pub(crate) async fn sign_in(b: &Browser, t: &TestApp, login: &str, password: &str) {
     b.goto(&t.url("/login")).await;
     b.find("[data-testid=login-submit]").await;
     no_console_errors(b, &format!("the login page (for {login})"), &[]).await;

@@ -6,6 +6,7 @@
 //! SQLite only, like the other browser tests; without chromium and chromedriver it says it was
 //! skipped and passes.
 
+use crate::browser::{DESKTOP, PHONE, no_console_errors, sign_in};
 use crate::fixture::{PASSWORD, region};
 use crate::harness::{Backend, TestApp};
 use crate::webdriver::Browser;
@@ -13,46 +14,12 @@ use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-const DESKTOP: (u32, u32) = (1280, 800);
-const PHONE: (u32, u32) = (360, 740);
 /// How long an import may take before the test gives up.
 const IMPORT_WAIT: Duration = Duration::from_secs(30);
 /// Meets the default password policy (ASVS profile, at least 12 characters).
 const NEW_PASSWORD: &str = "liu-yi-new-password-2026";
 
 const HEADER: &str = "学校标识码,年级,班级,姓名,性别,学籍号,家长姓名,家长关系,家长手机号\r\n";
-
-/// Fails on any console error since the last look, except the browser's note that the page came
-/// with one of the `expected` HTTP statuses.
-async fn no_console_errors(b: &Browser, step: &str, expected: &[u16]) {
-    let unexpected: Vec<String> = b
-        .console_errors()
-        .await
-        .into_iter()
-        .filter(|e| {
-            let expected_status = e.source == "network"
-                && expected
-                    .iter()
-                    .any(|s| e.message.contains(&format!("Failed to load resource: the server responded with a status of {s} ")));
-            !expected_status
-        })
-        .map(|e| format!("[{}] {}", e.source, e.message))
-        .collect();
-    assert!(unexpected.is_empty(), "console errors at {step}:\n{}", unexpected.join("\n"));
-}
-
-async fn sign_in(b: &Browser, t: &TestApp, login: &str, password: &str) {
-    b.goto(&t.url("/login")).await;
-    b.find("[data-testid=login-submit]").await;
-    no_console_errors(b, &format!("the login page (for {login})"), &[]).await;
-    b.send_keys("#login", login).await;
-    b.send_keys("#password", password).await;
-    b.click_and_wait("[data-testid=login-submit]").await;
-    if b.try_find("[data-testid=home-title]").await.is_none() {
-        panic!("{login} did not reach the home page but {}: {}", b.current_url().await, b.title().await);
-    }
-    no_console_errors(b, &format!("the home page of {login}"), &[]).await;
-}
 
 /// What a person would see is wrong with the pages (untranslated message keys, text running out
 /// of its box, a page scrolling sideways on a phone). Collected as the scenario goes on and
