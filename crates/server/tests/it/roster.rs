@@ -150,6 +150,15 @@ db_test!(neighbouring_schools_and_districts_are_refused, |t| {
     assert_eq!(west.get(t.url(&format!("/roster/imports/{id}"))).send().await.unwrap().status(), 403);
     assert_eq!(west.get(t.url(&format!("/api/v1/imports/{id}/problems"))).send().await.unwrap().status(), 403);
     assert_eq!(west.post(t.url(&format!("/api/v1/imports/{id}/cancel"))).send().await.unwrap().status(), 403);
+    assert_eq!(west.get(t.url(&format!("/roster/imports/{id}/report"))).send().await.unwrap().status(), 403);
+    let token = csrf(&t, &west).await;
+    let rerun = west
+        .post(t.url(&format!("/roster/imports/{id}/rerun")))
+        .form(&[("_csrf", token.as_str()), ("mode", "same")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rerun.status(), 403, "a neighbour cannot re-run the job");
     assert_eq!(signed_in(&t, "d2-admin").await.get(t.url(&format!("/api/v1/imports/{id}"))).send().await.unwrap().status(), 403);
     assert_eq!(signed_in(&t, "d1-admin").await.get(t.url(&format!("/api/v1/imports/{id}"))).send().await.unwrap().status(), 200);
     // A school admin cannot import into the neighbouring school, nor take its student.
