@@ -25,7 +25,8 @@ impl Dialect {
     pub fn json_rows(self, n: usize) -> String {
         match self {
             Dialect::Sqlite => format!("json_each(${n})"),
-            Dialect::Postgres => format!("json_array_elements(CAST(${n} AS json))"),
+            // jsonb: parsed once per statement; `->>` on `json` re-parses the element for every field.
+            Dialect::Postgres => format!("jsonb_array_elements(CAST(${n} AS jsonb))"),
         }
     }
 }

@@ -118,3 +118,32 @@ db_test!(forms_need_their_csrf_token, |t| {
     let other = c.post(t.url(&format!("/org/{}/edit", r.s3))).form(&with).send().await.unwrap();
     assert_eq!(other.status(), 403, "a neighbouring school is refused");
 });
+
+db_test!(school_roster_counts_are_recomputed_per_school_from_the_roster, |t| {
+    let r = region(&t).await;
+    let figures = |school: i64| {
+        let db = t.app.db.clone();
+        async move {
+            let row: (i64, i64, i64, i64, i64, i64, i64) = db
+                .fetch_one(
+                    kernel::db::sql(
+                        "SELECT teachers, students, students_placed, parents, administrative_classes, accounts, activated \
+                         FROM school_roster_counts WHERE school_id = $1",
+                    )
+                    .bind(school),
+                )
+                .await
+                .unwrap();
+            row
+        }
+    };
+    // s1: two teachers (one also head teacher), two placed students, one parent, two current
+    // administrative classes; five active accounts, none activated yet. s2 has only a class.
+    assert_eq!(figures(r.s1).await, (2, 2, 2, 1, 2, 5, 0));
+    assert_eq!(figures(r.s2).await, (0, 0, 0, 0, 1, 0, 0));
+    assert_eq!(figures(r.s3).await, (0, 1, 1, 0, 1, 1, 0));
+    // A sign-in activates the parent's account: s1's figures follow, s3's do not move.
+    signed_in(&t, "parent").await;
+    assert_eq!(figures(r.s1).await, (2, 2, 2, 1, 2, 5, 1));
+    assert_eq!(figures(r.s3).await, (0, 1, 1, 0, 1, 1, 0));
+});
