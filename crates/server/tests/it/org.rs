@@ -147,3 +147,43 @@ db_test!(school_roster_counts_are_recomputed_per_school_from_the_roster, |t| {
     assert_eq!(figures(r.s1).await, (2, 2, 2, 1, 2, 5, 1));
     assert_eq!(figures(r.s3).await, (0, 1, 1, 0, 1, 1, 0));
 });
+
+db_test!(role_assignments_and_guardianships_refuse_missing_references, |t| {
+    let r = region(&t).await;
+    let fk = |e: kernel::db::DbError| {
+        assert!(matches!(e, kernel::db::DbError::Constraint { kind: kernel::db::ConstraintKind::ForeignKey, .. }), "{e:?}");
+    };
+    let assign = |person: i64, unit: i64, class: Option<i64>| {
+        kernel::db::sql(
+            "INSERT INTO role_assignments (person_id, role, unit_id, class_id, starts_on, created_at) \
+             VALUES ($1, 'student', $2, $3, '2026-09-01', 0)",
+        )
+        .bind(person)
+        .bind(unit)
+        .bind(class)
+    };
+    let db = &t.app.db;
+    db.execute(assign(r.student, r.s1, Some(r.a2))).await.expect("existing person, unit and class");
+    fk(db.execute(assign(999_999, r.s1, Some(r.a1))).await.unwrap_err());
+    fk(db.execute(assign(r.student, 999_999, None)).await.unwrap_err());
+    fk(db.execute(assign(r.student, r.s1, Some(999_999))).await.unwrap_err());
+    let update = kernel::db::sql("UPDATE role_assignments SET class_id = 999999 WHERE person_id = $1").bind(r.student);
+    fk(db.execute(update).await.unwrap_err());
+    let link = |parent: i64, student: i64| {
+        kernel::db::sql(
+            "INSERT INTO guardianships (parent_id, student_id, relation, created_at) VALUES ($1, $2, 'mother', 0)",
+        )
+        .bind(parent)
+        .bind(student)
+    };
+    fk(db.execute(link(999_999, r.student)).await.unwrap_err());
+    fk(db.execute(link(r.parent, 999_999)).await.unwrap_err());
+    // Referenced rows cannot be deleted; nothing was half-written by the refused statements.
+    fk(db.execute(kernel::db::sql("DELETE FROM people WHERE id = $1").bind(r.parent)).await.unwrap_err());
+    fk(db.execute(kernel::db::sql("DELETE FROM classes WHERE id = $1").bind(r.a1)).await.unwrap_err());
+    let (n,): (i64,) = db
+        .fetch_one(kernel::db::sql("SELECT COUNT(*) FROM role_assignments WHERE person_id = $1").bind(r.student))
+        .await
+        .unwrap();
+    assert_eq!(n, 2);
+});
