@@ -16,12 +16,15 @@ ALTER TABLE guardianships
     DROP CONSTRAINT guardianships_parent_id_fkey,
     DROP CONSTRAINT guardianships_student_id_fkey;
 
-CREATE FUNCTION role_assignments_references_check() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Hash and merge joins are off inside the checks: a statement inserts a thousand rows at most,
+-- and the planner, which cannot know that, otherwise hashes the whole people table each time.
+CREATE FUNCTION role_assignments_references_check() RETURNS trigger LANGUAGE plpgsql
+SET enable_hashjoin = off SET enable_mergejoin = off AS $$
 BEGIN
-    IF EXISTS (SELECT 1 FROM checked_rows n
-               WHERE NOT EXISTS (SELECT 1 FROM people p WHERE p.id = n.person_id)
-                  OR NOT EXISTS (SELECT 1 FROM org_units u WHERE u.id = n.unit_id)
-                  OR (n.class_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM classes c WHERE c.id = n.class_id))) THEN
+    IF EXISTS (SELECT 1 FROM checked_rows n WHERE NOT EXISTS (SELECT 1 FROM people p WHERE p.id = n.person_id))
+       OR EXISTS (SELECT 1 FROM checked_rows n WHERE NOT EXISTS (SELECT 1 FROM org_units u WHERE u.id = n.unit_id))
+       OR EXISTS (SELECT 1 FROM checked_rows n
+                  WHERE n.class_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM classes c WHERE c.id = n.class_id)) THEN
         RAISE EXCEPTION 'a role assignment refers to a person, unit or class that does not exist'
             USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'role_assignments_references', TABLE = 'role_assignments';
     END IF;
@@ -34,11 +37,11 @@ CREATE TRIGGER role_assignments_references_on_insert AFTER INSERT ON role_assign
 CREATE TRIGGER role_assignments_references_on_update AFTER UPDATE ON role_assignments
     REFERENCING NEW TABLE AS checked_rows FOR EACH STATEMENT EXECUTE FUNCTION role_assignments_references_check();
 
-CREATE FUNCTION guardianships_references_check() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION guardianships_references_check() RETURNS trigger LANGUAGE plpgsql
+SET enable_hashjoin = off SET enable_mergejoin = off AS $$
 BEGIN
-    IF EXISTS (SELECT 1 FROM checked_rows n
-               WHERE NOT EXISTS (SELECT 1 FROM people p WHERE p.id = n.parent_id)
-                  OR NOT EXISTS (SELECT 1 FROM people p WHERE p.id = n.student_id)) THEN
+    IF EXISTS (SELECT 1 FROM checked_rows n WHERE NOT EXISTS (SELECT 1 FROM people p WHERE p.id = n.parent_id))
+       OR EXISTS (SELECT 1 FROM checked_rows n WHERE NOT EXISTS (SELECT 1 FROM people p WHERE p.id = n.student_id)) THEN
         RAISE EXCEPTION 'a guardianship refers to a person who does not exist'
             USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'guardianships_references', TABLE = 'guardianships';
     END IF;
@@ -52,7 +55,8 @@ CREATE TRIGGER guardianships_references_on_update AFTER UPDATE ON guardianships
 
 -- The referenced side: people, units and classes are never deleted by Hanlin (they end or close);
 -- a deletion by hand of one still referenced is refused like a foreign key would refuse it.
-CREATE FUNCTION roster_references_kept() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION roster_references_kept() RETURNS trigger LANGUAGE plpgsql
+SET enable_hashjoin = off SET enable_mergejoin = off AS $$
 BEGIN
     IF (TG_TABLE_NAME = 'people' AND EXISTS (
             SELECT 1 FROM deleted_rows d

@@ -175,11 +175,9 @@ db_test!(role_assignments_and_guardianships_refuse_missing_references, |t| {
     let update = kernel::db::sql("UPDATE role_assignments SET class_id = 999999 WHERE person_id = $1").bind(r.student);
     fk(db.execute(update).await.unwrap_err());
     let link = |parent: i64, student: i64| {
-        kernel::db::sql(
-            "INSERT INTO guardianships (parent_id, student_id, relation, created_at) VALUES ($1, $2, 'mother', 0)",
-        )
-        .bind(parent)
-        .bind(student)
+        kernel::db::sql("INSERT INTO guardianships (parent_id, student_id, relation, created_at) VALUES ($1, $2, 'mother', 0)")
+            .bind(parent)
+            .bind(student)
     };
     fk(db.execute(link(999_999, r.student)).await.unwrap_err());
     fk(db.execute(link(r.parent, 999_999)).await.unwrap_err());
