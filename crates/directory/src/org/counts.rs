@@ -7,17 +7,23 @@
 use kernel::db::{DbError, Tx, sql};
 
 /// Schools refreshed per statement (their ids are written into the SQL as literals: they are ours).
-/// Past a few hundred schools PostgreSQL hashes the whole people table once per statement, so a
-/// province-wide import is best served by few large statements: 500 per statement took 13 s for
-/// 2,273 schools with 2,000,000 people.
-const SCHOOLS_PER_STATEMENT: usize = 5_000;
+/// PostgreSQL hashes the whole people table once per statement past a few hundred schools, so a
+/// province-wide import is best served by few large statements (500 per statement took 13 s for
+/// 2,273 schools with 2,000,000 people). SQLite looks each school up by index but builds the
+/// UNION of members as an in-memory temporary B-tree: small statements keep that small.
+fn schools_per_statement(dialect: kernel::db::Dialect) -> usize {
+    match dialect {
+        kernel::db::Dialect::Postgres => 5_000,
+        kernel::db::Dialect::Sqlite => 50,
+    }
+}
 
 /// Recomputes the figures of these schools, set-based: one statement for thousands of schools (a
 /// province-wide import touches thousands; one query per school took 20 ms each on PostgreSQL).
 /// `school_year` is the start year of the current school year: administrative classes count while
 /// their grade is within their stage.
 pub async fn refresh(tx: &mut Tx, school_ids: &[i64], school_year: i64) -> Result<(), DbError> {
-    for batch in school_ids.chunks(SCHOOLS_PER_STATEMENT) {
+    for batch in school_ids.chunks(schools_per_statement(tx.dialect())) {
         let ids = batch.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
         // Members of a school: its current teachers and students, and those students' parents.
         let members = format!(
