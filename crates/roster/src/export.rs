@@ -262,9 +262,9 @@ struct Teaching {
 
 async fn teaching(db: &Db, people: &[i64]) -> Result<HashMap<i64, Vec<Teaching>>, DbError> {
     let rows: Vec<Teaching> = db
-        .fetch_all(sql_in(
+        .fetch_all(sql_in(db.dialect(),
             "SELECT r.person_id, r.unit_id, r.role, r.subject, c.stage, c.entry_year, c.number FROM role_assignments r \
-             JOIN classes c ON c.id = r.class_id WHERE r.ends_on IS NULL AND r.role IN ('teacher', 'head_teacher') AND r.person_id IN",
+             JOIN classes c ON c.id = r.class_id WHERE r.ends_on IS NULL AND r.role IN ('teacher', 'head_teacher') AND r.person_id",
             people,
         ))
         .await?;
@@ -277,8 +277,9 @@ async fn teaching(db: &Db, people: &[i64]) -> Result<HashMap<i64, Vec<Teaching>>
 async fn guardians(db: &Db, students: &[i64]) -> Result<HashMap<i64, Vec<(String, String, String)>>, DbError> {
     let rows: Vec<(i64, String, String, Option<String>)> = db
         .fetch_all(sql_in(
+            db.dialect(),
             "SELECT g.student_id, q.name, g.relation, q.phone FROM guardianships g JOIN people q ON q.id = g.parent_id \
-             WHERE q.phone IS NOT NULL AND g.student_id IN",
+             WHERE q.phone IS NOT NULL AND g.student_id",
             students,
         ))
         .await?;

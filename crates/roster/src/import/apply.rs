@@ -262,7 +262,8 @@ impl Applier {
         let keys: Vec<&str> = people.iter().map(|p| p.0).collect();
         let existing: Vec<Existing> = tx
             .fetch_all(sql_in(
-                &format!("SELECT id, {key_column} AS key, name, gender, phone, status FROM people WHERE {key_column} IN"),
+                tx.dialect(),
+                &format!("SELECT id, {key_column} AS key, name, gender, phone, status FROM people WHERE {key_column}"),
                 &keys,
             ))
             .await?;
@@ -317,9 +318,10 @@ impl Applier {
 
     async fn current_assignments(&self, tx: &mut Tx, roles: &str, person_ids: &[i64]) -> Result<Vec<Assignment>, DbError> {
         tx.fetch_all(sql_in(
+            tx.dialect(),
             &format!(
                 "SELECT id, person_id, role, unit_id, class_id, subject FROM role_assignments \
-                 WHERE role IN ({roles}) AND ends_on IS NULL AND person_id IN"
+                 WHERE role IN ({roles}) AND ends_on IS NULL AND person_id"
             ),
             person_ids,
         ))
@@ -512,7 +514,11 @@ impl Applier {
         let student_ids: Vec<i64> =
             links.iter().map(|l| l.0).filter(|s| !new_students.contains(s)).collect::<HashSet<_>>().into_iter().collect();
         let existing: Vec<Guardianship> = tx
-            .fetch_all(sql_in("SELECT parent_id, student_id, relation FROM guardianships WHERE student_id IN", &student_ids))
+            .fetch_all(sql_in(
+                tx.dialect(),
+                "SELECT parent_id, student_id, relation FROM guardianships WHERE student_id",
+                &student_ids,
+            ))
             .await?;
         let mut linked: HashMap<(i64, i64), &str> =
             existing.iter().map(|g| ((g.parent_id, g.student_id), g.relation.as_str())).collect();
@@ -563,14 +569,16 @@ impl Applier {
         let numbers: Vec<&str> = rows.iter().map(|p| p.student_number.as_str()).collect();
         let students: Vec<(i64, String, i64)> = tx
             .fetch_all(sql_in(
+                tx.dialect(),
                 "SELECT p.id, p.student_number, r.unit_id FROM people p JOIN role_assignments r ON r.person_id = p.id \
-                 AND r.role = 'student' AND r.ends_on IS NULL WHERE p.student_number IN",
+                 AND r.role = 'student' AND r.ends_on IS NULL WHERE p.student_number",
                 &numbers,
             ))
             .await?;
         let by_number: HashMap<&str, (i64, i64)> = students.iter().map(|s| (s.1.as_str(), (s.0, s.2))).collect();
         let phones: Vec<&str> = rows.iter().map(|p| p.parent.phone.as_str()).collect();
-        let known: Vec<(i64, String)> = tx.fetch_all(sql_in("SELECT id, phone FROM people WHERE phone IN", &phones)).await?;
+        let known: Vec<(i64, String)> =
+            tx.fetch_all(sql_in(tx.dialect(), "SELECT id, phone FROM people WHERE phone", &phones)).await?;
         let known: HashSet<&str> = known.iter().map(|k| k.1.as_str()).collect();
         let links: Vec<(i64, i64, &ParentCols)> = rows
             .iter()
@@ -618,9 +626,10 @@ impl Applier {
                 // Their assignments at this school end (teachers: class and head-teacher ones too).
                 let all: Vec<(i64,)> = tx
                     .fetch_all(sql_in(
+                        tx.dialect(),
                         &format!(
                             "SELECT id FROM role_assignments WHERE ends_on IS NULL AND unit_id = {school} \
-                             AND role IN ('{role}', 'head_teacher') AND person_id IN"
+                             AND role IN ('{role}', 'head_teacher') AND person_id"
                         ),
                         &people,
                     ))
@@ -628,8 +637,9 @@ impl Applier {
                 self.end_assignments(tx, &all.into_iter().map(|r| r.0).collect::<Vec<_>>()).await?;
                 for batch in people.chunks(500) {
                     let q = sql_in(
+                        tx.dialect(),
                         "UPDATE people SET status = 'left' WHERE NOT EXISTS (SELECT 1 FROM role_assignments r \
-                         WHERE r.person_id = people.id AND r.ends_on IS NULL) AND id IN",
+                         WHERE r.person_id = people.id AND r.ends_on IS NULL) AND id",
                         batch,
                     );
                     tx.execute(q).await?;

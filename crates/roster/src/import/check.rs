@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, RandomState};
 
 pub struct Checker {
-    pub refs: Refs,
+    refs: Refs,
     hasher: RandomState,
     /// Keys seen so far in the file (hashed to keep a 7,000,000-row file in bounded memory) → first row.
     seen: HashMap<u64, u32>,
@@ -42,6 +42,12 @@ struct KeyName {
 impl Checker {
     pub fn new(refs: Refs) -> Checker {
         Checker { refs, hasher: RandomState::new(), seen: HashMap::new(), parent_names: HashMap::new() }
+    }
+
+    /// The references, for pass two; the maps of keys seen (tens of megabytes for a province
+    /// file) are freed here rather than kept through the writing.
+    pub fn into_refs(self) -> Refs {
+        self.refs
     }
 
     fn hash(&self, v: impl Hash) -> u64 {
@@ -168,14 +174,20 @@ impl Checker {
         Ok(out)
     }
 
+    /// Whether the person with `key` holds the role somewhere outside the importer's scope.
+    fn held_elsewhere(&self, places: &HashMap<String, Vec<String>>, key: &str) -> bool {
+        places.get(key).is_some_and(|paths| paths.iter().any(|p| !self.refs.in_scope(p)))
+    }
+
     async fn check_database(&self, db: &Db, map: &HeaderMap, rows: &[(u32, Row)], out: &mut Vec<Problem>) -> Result<(), DbError> {
         let Some((_, first)) = rows.first() else { return Ok(()) };
         match first {
             Row::School(_) => {
                 let codes: Vec<&str> =
                     rows.iter().filter_map(|(_, r)| if let Row::School(s) = r { Some(s.code.as_str()) } else { None }).collect();
-                let found: Vec<KeyPath> =
-                    db.fetch_all(sql_in("SELECT code AS key, path FROM org_units WHERE code IN", codes.iter().copied())).await?;
+                let found: Vec<KeyPath> = db
+                    .fetch_all(sql_in(db.dialect(), "SELECT code AS key, path FROM org_units WHERE code", codes.iter().copied()))
+                    .await?;
                 for (n, r) in rows {
                     if let Row::School(s) = r
                         && found.iter().any(|f| f.key == s.code && !self.refs.in_scope(&f.path))
@@ -193,25 +205,18 @@ impl Checker {
                     .iter()
                     .filter_map(|(_, r)| if let Row::Teacher(t) = r { Some(t.phone.as_str()) } else { None })
                     .collect();
-                let elsewhere = current_places(db, "staff_number", "teacher", &staff).await?;
-                let holders: Vec<KeyName> = db
-                    .fetch_all(sql_in(
-                        "SELECT phone AS key, name, staff_number FROM people WHERE phone IN",
-                        phones.iter().copied(),
-                    ))
-                    .await?;
+                // Two lookups at once: on PostgreSQL each waits on the server, not on this process.
+                let (elsewhere, holders) =
+                    tokio::try_join!(current_places(db, "staff_number", "teacher", &staff), phone_holders(db, &phones))?;
                 for (n, r) in rows {
                     let Row::Teacher(t) = r else { continue };
-                    if elsewhere.iter().any(|f| f.key == t.staff_number && !self.refs.in_scope(&f.path)) {
+                    if self.held_elsewhere(&elsewhere, &t.staff_number) {
                         out.push(problem(map, *n, Field::StaffNumber, &t.staff_number, "roster-error-staff-elsewhere"));
                     }
                     // A phone may already be the same person's (say, a parent who teaches), never someone else's.
-                    if holders.iter().any(|h| {
-                        h.key == t.phone
-                            && match &h.staff_number {
-                                Some(s) => *s != t.staff_number,
-                                None => h.name != t.name,
-                            }
+                    if holders.get(&t.phone).is_some_and(|h| match &h.staff_number {
+                        Some(s) => *s != t.staff_number,
+                        None => h.name != t.name,
                     }) {
                         out.push(problem(map, *n, Field::Phone, &t.phone, "roster-error-phone-taken"));
                     }
@@ -222,16 +227,19 @@ impl Checker {
                     .iter()
                     .filter_map(|(_, r)| if let Row::Student(s) = r { Some(s.student_number.as_str()) } else { None })
                     .collect();
-                let elsewhere = current_places(db, "student_number", "student", &numbers).await?;
                 let parents: Vec<(u32, u8, &ParentCols)> = rows
                     .iter()
                     .filter_map(|(n, r)| if let Row::Student(s) = r { Some((n, s)) } else { None })
                     .flat_map(|(n, s)| s.parents.iter().enumerate().map(move |(i, p)| (*n, i as u8 + 1, p)))
                     .collect();
-                self.check_parent_phones(db, map, &parents, out).await?;
+                let (elsewhere, phone_problems) = tokio::try_join!(
+                    current_places(db, "student_number", "student", &numbers),
+                    parent_phone_problems(db, map, &parents)
+                )?;
+                out.extend(phone_problems);
                 for (n, r) in rows {
                     if let Row::Student(s) = r
-                        && elsewhere.iter().any(|f| f.key == s.student_number && !self.refs.in_scope(&f.path))
+                        && self.held_elsewhere(&elsewhere, &s.student_number)
                     {
                         out.push(problem(map, *n, Field::StudentNumber, &s.student_number, "roster-error-student-elsewhere"));
                     }
@@ -242,18 +250,20 @@ impl Checker {
                     .iter()
                     .filter_map(|(_, r)| if let Row::Parent(p) = r { Some(p.student_number.as_str()) } else { None })
                     .collect();
-                let places = current_places(db, "student_number", "student", &numbers).await?;
                 let parents: Vec<(u32, u8, &ParentCols)> = rows
                     .iter()
                     .filter_map(|(n, r)| if let Row::Parent(p) = r { Some((*n, 1, &p.parent)) } else { None })
                     .collect();
-                self.check_parent_phones(db, map, &parents, out).await?;
+                let (places, phone_problems) = tokio::try_join!(
+                    current_places(db, "student_number", "student", &numbers),
+                    parent_phone_problems(db, map, &parents)
+                )?;
+                out.extend(phone_problems);
                 for (n, r) in rows {
                     let Row::Parent(p) = r else { continue };
-                    let mine: Vec<&KeyPath> = places.iter().filter(|f| f.key == p.student_number).collect();
-                    if mine.is_empty() {
+                    if !places.contains_key(&p.student_number) {
                         out.push(problem(map, *n, Field::StudentNumber, &p.student_number, "roster-error-student-not-found"));
-                    } else if mine.iter().any(|f| !self.refs.in_scope(&f.path)) {
+                    } else if self.held_elsewhere(&places, &p.student_number) {
                         out.push(problem(map, *n, Field::StudentNumber, &p.student_number, "roster-error-student-elsewhere"));
                     }
                 }
@@ -262,32 +272,40 @@ impl Checker {
         }
         Ok(())
     }
-
-    async fn check_parent_phones(
-        &self,
-        db: &Db,
-        map: &HeaderMap,
-        parents: &[(u32, u8, &ParentCols)],
-        out: &mut Vec<Problem>,
-    ) -> Result<(), DbError> {
-        let phones: Vec<&str> = parents.iter().map(|p| p.2.phone.as_str()).collect();
-        let holders: Vec<KeyName> = db
-            .fetch_all(sql_in("SELECT phone AS key, name, staff_number FROM people WHERE phone IN", phones.iter().copied()))
-            .await?;
-        for (n, i, p) in parents {
-            if holders.iter().any(|h| h.key == p.phone && h.name != p.name) {
-                out.push(problem(map, *n, Field::ParentPhone(*i), &p.phone, "roster-error-parent-phone-taken"));
-            }
-        }
-        Ok(())
-    }
 }
 
-/// Where the people with these keys currently hold `role`: (key, unit path) pairs.
-async fn current_places(db: &Db, column: &str, role: &str, keys: &[&str]) -> Result<Vec<KeyPath>, DbError> {
+/// Parents whose phone already belongs to someone of another name: one phone, one person.
+async fn parent_phone_problems(db: &Db, map: &HeaderMap, parents: &[(u32, u8, &ParentCols)]) -> Result<Vec<Problem>, DbError> {
+    let phones: Vec<&str> = parents.iter().map(|p| p.2.phone.as_str()).collect();
+    let holders = phone_holders(db, &phones).await?;
+    Ok(parents
+        .iter()
+        .filter(|(_, _, p)| holders.get(&p.phone).is_some_and(|h| h.name != p.name))
+        .map(|(n, i, p)| problem(map, *n, Field::ParentPhone(*i), &p.phone, "roster-error-parent-phone-taken"))
+        .collect())
+}
+
+/// The people who hold these phone numbers, by phone.
+async fn phone_holders(db: &Db, phones: &[&str]) -> Result<HashMap<String, KeyName>, DbError> {
+    let holders: Vec<KeyName> = db
+        .fetch_all(sql_in(
+            db.dialect(),
+            "SELECT phone AS key, name, staff_number FROM people WHERE phone",
+            phones.iter().copied(),
+        ))
+        .await?;
+    Ok(holders.into_iter().map(|h| (h.key.clone(), h)).collect())
+}
+
+/// Where the people with these keys currently hold `role`: key → unit paths.
+async fn current_places(db: &Db, column: &str, role: &str, keys: &[&str]) -> Result<HashMap<String, Vec<String>>, DbError> {
     let prefix = format!(
         "SELECT p.{column} AS key, u.path FROM people p JOIN role_assignments r ON r.person_id = p.id \
-         AND r.role = '{role}' AND r.ends_on IS NULL JOIN org_units u ON u.id = r.unit_id WHERE p.{column} IN"
+         AND r.role = '{role}' AND r.ends_on IS NULL JOIN org_units u ON u.id = r.unit_id WHERE p.{column}"
     );
-    db.fetch_all(sql_in(&prefix, keys.iter().copied())).await
+    let places: Vec<KeyPath> = db.fetch_all(sql_in(db.dialect(), &prefix, keys.iter().copied())).await?;
+    Ok(places.into_iter().fold(HashMap::new(), |mut m, p| {
+        m.entry(p.key).or_insert_with(Vec::new).push(p.path);
+        m
+    }))
 }

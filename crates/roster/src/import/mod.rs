@@ -170,7 +170,7 @@ pub async fn run(db: &Db, req: &Request<'_>, progress: &dyn Progress) -> Result<
     }
 
     let valid = out.total_rows - out.error_rows;
-    let mut applier = Applier::new(checker.refs, today);
+    let mut applier = Applier::new(checker.into_refs(), today);
     let mut tx = db.begin().await?;
     let (mut done, mut chunks) = (0u64, 0u64);
     let mut rx = source::stream(file.to_path_buf(), kind, opts.sheet.clone());

@@ -1,6 +1,7 @@
 //! Both dialects' schemas must match: same tables, columns, indexes and named constraints, because
 //! constraint names are how database errors become messages.
 
+use crate::harness::db_test;
 use std::collections::BTreeSet;
 
 #[derive(sqlx::FromRow)]
@@ -95,3 +96,22 @@ async fn sqlite_and_postgres_schemas_match() {
     let only_pg: Vec<_> = pg.difference(&lite).collect();
     assert!(only_lite.is_empty() && only_pg.is_empty(), "only in SQLite: {only_lite:?}\nonly in PostgreSQL: {only_pg:?}");
 }
+
+// `sql_in` binds a PostgreSQL array literal: quotes, backslashes, commas, braces and the word
+// NULL must come back as themselves, and nulls in the list must match nothing.
+db_test!(in_lists_match_awkward_strings_and_integers, |t| {
+    use kernel::db::{Arg, sql_in};
+    let db = &t.app.db;
+    let words = ["say \"hi\"", "back\\slash", "comma,{brace}", "学校 二", "NULL", ""];
+    let table = "WITH t(v, n) AS (VALUES ('say \"hi\"', 1), ('back\\slash', 2), ('comma,{brace}', 3), ('学校 二', 4), \
+                 ('NULL', 5), ('', 6), ('other', 7)) SELECT CAST(n AS BIGINT) AS n FROM t WHERE";
+    let mut found: Vec<(i64,)> = db.fetch_all(sql_in(db.dialect(), &format!("{table} v"), words)).await.unwrap();
+    found.sort();
+    assert_eq!(found, (1..=6).map(|n| (n,)).collect::<Vec<_>>());
+    let found: Vec<(i64,)> = db.fetch_all(sql_in(db.dialect(), &format!("{table} n"), [Arg::Int(None), 7.into()])).await.unwrap();
+    assert_eq!(found, vec![(7,)]);
+    let none: Vec<(i64,)> = db.fetch_all(sql_in(db.dialect(), &format!("{table} v"), [Arg::Text(None)])).await.unwrap();
+    assert!(none.is_empty());
+    let none: Vec<(i64,)> = db.fetch_all(sql_in(db.dialect(), &format!("{table} n"), Vec::<i64>::new())).await.unwrap();
+    assert!(none.is_empty());
+});
