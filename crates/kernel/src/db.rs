@@ -24,8 +24,9 @@ impl Dialect {
     /// whole chunk of rows as one such parameter.
     pub fn json_rows(self, n: usize) -> String {
         match self {
-            Dialect::Sqlite => format!("json_each(${n})"),
-            // jsonb: parsed once per statement; `->>` on `json` re-parses the element for every field.
+            // Both as jsonb: the text is parsed once per statement. As plain json, every `->>`
+            // re-parses its row's element.
+            Dialect::Sqlite => format!("jsonb_each(${n})"),
             Dialect::Postgres => format!("jsonb_array_elements(CAST(${n} AS jsonb))"),
         }
     }
@@ -118,12 +119,6 @@ impl Query {
 
     pub fn text(&self) -> &str {
         &self.sql
-    }
-
-    /// The same arguments under another statement text (for statements assembled after their values).
-    pub fn with_text(mut self, text: impl Into<String>) -> Query {
-        self.sql = text.into();
-        self
     }
 
     /// SQLite looks up a numbered parameter's name by a linear scan, so binding n of them costs
@@ -243,7 +238,7 @@ impl Db {
             // inserts millions of index entries in one transaction, and spilling pages to disk
             // mid-transaction dominated its time. 80 MB keeps a million-row import under 300 MB of RSS
             // (bench/RESULTS.md: 96 MB was 5% faster but went over).
-            let writer_options = options.clone().pragma("cache_size", "-81920").pragma("temp_store", "MEMORY");
+            let writer_options = options.clone().pragma("cache_size", "-131072").pragma("temp_store", "MEMORY");
             let writer = SqlitePoolOptions::new().max_connections(1).connect_with(writer_options).await.map_err(DbError::Sqlx)?;
             let readers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).max(2) * 2;
             let reader = SqlitePoolOptions::new()

@@ -60,25 +60,23 @@ struct Guardianship {
 /// Inserts many rows in one statement: the rows travel as one JSON array of arrays (bound as a
 /// single parameter and unpacked by the database), which keeps a chunk of a million-row import to
 /// a handful of statements without thousands of bound parameters. `select` reads field i as
-/// `value ->> i`; `$2`, `$3`, … are the `constants`.
+/// `value ->> i`; `$2`, `$3`, … are the `constants`. `tail` follows the SELECT (a conflict clause,
+/// `RETURNING …`); rows come back only when it returns some.
 async fn bulk<T: kernel::db::Row>(
     tx: &mut Tx,
     head: &str,
     select: &str,
     rows: Vec<serde_json::Value>,
     constants: Vec<Arg>,
-    returning: Option<&str>,
+    tail: &str,
 ) -> Result<Vec<T>, DbError> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
     let from = tx.dialect().json_rows(1);
-    let text = format!("{head} SELECT {select} FROM {from}");
-    let q = constants.into_iter().fold(sql("").bind(serde_json::Value::Array(rows).to_string()), |q, a| q.bind(a));
-    match returning {
-        Some(r) => tx.fetch_all(q.with_text(format!("{text} RETURNING {r}"))).await,
-        None => tx.execute(q.with_text(text)).await.map(|_| Vec::new()),
-    }
+    let text = format!("{head} SELECT {select} FROM {from} {tail}");
+    let q = constants.into_iter().fold(sql(text).bind(serde_json::Value::Array(rows).to_string()), |q, a| q.bind(a));
+    if tail.contains("RETURNING") { tx.fetch_all(q).await } else { tx.execute(q).await.map(|_| Vec::new()) }
 }
 
 impl Applier {
@@ -252,6 +250,8 @@ impl Applier {
     }
 
     /// Finds people by a natural key, creating those not found. Returns key → (id, created?).
+    /// New keys are inserted first (a key that exists leaves its row alone) and only the keys that
+    /// already existed are read back and compared: a first import costs one index probe per key.
     async fn upsert_people(
         &mut self,
         tx: &mut Tx,
@@ -259,43 +259,12 @@ impl Applier {
         people: &[(&str, &str, Option<&str>, Option<&str>)], // (key, name, gender, phone)
         changed: &mut HashSet<i64>,
     ) -> Result<HashMap<String, (i64, bool)>, DbError> {
-        let keys: Vec<&str> = people.iter().map(|p| p.0).collect();
-        let existing: Vec<Existing> = tx
-            .fetch_all(sql_in(
-                tx.dialect(),
-                &format!("SELECT id, {key_column} AS key, name, gender, phone, status FROM people WHERE {key_column}"),
-                &keys,
-            ))
-            .await?;
-        let mut out: HashMap<String, (i64, bool)> = HashMap::with_capacity(people.len());
-        let by_key: HashMap<&str, &Existing> = existing.iter().map(|e| (e.key.as_str(), e)).collect();
-        let mut new_rows = Vec::new();
         let mut queued = HashSet::new();
-        for &(key, name, gender, phone) in people {
-            match by_key.get(key) {
-                Some(e) => {
-                    out.insert(key.to_string(), (e.id, false));
-                    let same = e.name == name
-                        && (gender.is_none() || e.gender.as_deref() == gender)
-                        && (phone.is_none() || e.phone.as_deref() == phone)
-                        && e.status == "active";
-                    if !same && changed.insert(e.id) {
-                        tx.execute(
-                            sql("UPDATE people SET name = $1, gender = COALESCE($2, gender), phone = COALESCE($3, phone), \
-                                 status = 'active', updated_at = $4 WHERE id = $5")
-                            .bind(name)
-                            .bind(gender)
-                            .bind(phone)
-                            .bind(self.now)
-                            .bind(e.id),
-                        )
-                        .await?;
-                    }
-                }
-                None if queued.insert(key) => new_rows.push(serde_json::json!([name, gender, phone, key])),
-                None => {}
-            }
-        }
+        let new_rows: Vec<serde_json::Value> = people
+            .iter()
+            .filter(|p| queued.insert(p.0))
+            .map(|&(key, name, gender, phone)| serde_json::json!([name, gender, phone, key]))
+            .collect();
         // Parents are keyed by the phone itself; others carry their number beside it.
         let (head, select) = if key_column == "phone" {
             (
@@ -308,10 +277,42 @@ impl Applier {
                 "value ->> 0, value ->> 1, value ->> 2, value ->> 3, $2, $2",
             )
         };
-        let created: Vec<(i64, String)> =
-            bulk(tx, &head, select, new_rows, vec![Arg::from(self.now)], Some(&format!("id, {key_column}"))).await?;
-        for (id, key) in created {
-            out.insert(key, (id, true));
+        // `WHERE true`: SQLite would read the ON of ON CONFLICT as a join's without it.
+        let tail =
+            format!("WHERE true ON CONFLICT ({key_column}) WHERE {key_column} IS NOT NULL DO NOTHING RETURNING id, {key_column}");
+        let created: Vec<(i64, String)> = bulk(tx, &head, select, new_rows, vec![Arg::from(self.now)], &tail).await?;
+        let mut out: HashMap<String, (i64, bool)> = created.into_iter().map(|(id, key)| (key, (id, true))).collect();
+        let known: Vec<&str> = queued.into_iter().filter(|k| !out.contains_key(*k)).collect();
+        if known.is_empty() {
+            return Ok(out);
+        }
+        let existing: Vec<Existing> = tx
+            .fetch_all(sql_in(
+                tx.dialect(),
+                &format!("SELECT id, {key_column} AS key, name, gender, phone, status FROM people WHERE {key_column}"),
+                &known,
+            ))
+            .await?;
+        let by_key: HashMap<&str, &Existing> = existing.iter().map(|e| (e.key.as_str(), e)).collect();
+        for &(key, name, gender, phone) in people {
+            let Some(e) = by_key.get(key) else { continue };
+            out.insert(key.to_string(), (e.id, false));
+            let same = e.name == name
+                && (gender.is_none() || e.gender.as_deref() == gender)
+                && (phone.is_none() || e.phone.as_deref() == phone)
+                && e.status == "active";
+            if !same && changed.insert(e.id) {
+                tx.execute(
+                    sql("UPDATE people SET name = $1, gender = COALESCE($2, gender), phone = COALESCE($3, phone), \
+                         status = 'active', updated_at = $4 WHERE id = $5")
+                    .bind(name)
+                    .bind(gender)
+                    .bind(phone)
+                    .bind(self.now)
+                    .bind(e.id),
+                )
+                .await?;
+            }
         }
         Ok(out)
     }
@@ -355,7 +356,7 @@ impl Applier {
             "CAST(value ->> 0 AS BIGINT), value ->> 1, CAST(value ->> 2 AS BIGINT), CAST(value ->> 3 AS BIGINT), value ->> 4, $2, $3",
             rows,
             vec![Arg::from(self.today), Arg::from(self.now)],
-            None,
+            "",
         )
         .await
         .map(|_| ())
@@ -559,7 +560,7 @@ impl Applier {
             "CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT), value ->> 2, $2",
             link_rows,
             vec![Arg::from(self.now)],
-            None,
+            "",
         )
         .await?;
         Ok(changed_students)
