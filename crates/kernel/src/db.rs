@@ -121,6 +121,12 @@ impl Query {
         &self.sql
     }
 
+    /// Appends to the statement text (a clause after an [`sql_in`] list, say).
+    pub fn append(mut self, text: &str) -> Query {
+        self.sql.push_str(text);
+        self
+    }
+
     /// SQLite looks up a numbered parameter's name by a linear scan, so binding n of them costs
     /// O(n²): ruinous for bulk statements with thousands. When `$1 … $n` appear once each, in
     /// order (as in multi-row inserts), they become anonymous `?`, bound by position.
@@ -224,6 +230,7 @@ impl Db {
                 std::fs::create_dir_all(parent)
                     .map_err(|e| DbError::BadUrl(format!("cannot create {}: {e}", parent.display())))?;
             }
+            crate::sqlite_memory::install();
             let options = SqliteConnectOptions::from_str(url)
                 .map_err(|e| DbError::BadUrl(e.to_string()))?
                 .create_if_missing(true)

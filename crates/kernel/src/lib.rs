@@ -8,6 +8,7 @@ pub mod error;
 pub mod i18n;
 pub mod jobs;
 pub mod secret;
+mod sqlite_memory;
 pub mod state;
 pub mod upload;
 pub mod web;

@@ -598,7 +598,28 @@ impl Applier {
     /// no longer lists: a full-school file says who is there, but nobody is removed silently.
     pub async fn missing(&mut self, tx: &mut Tx, role: &str, key_column: &str, mark_left: bool) -> Result<Vec<Problem>, DbError> {
         let mut out = Vec::new();
-        let schools: Vec<i64> = self.seen.keys().copied().collect();
+        // Everyone the file listed now holds the role at their school, so where as many people
+        // hold it as the file listed, nobody is missing: only the other schools are read in full.
+        let mut schools: Vec<i64> = Vec::new();
+        let listed: Vec<i64> = self.seen.keys().copied().collect();
+        for batch in listed.chunks(1000) {
+            let holders: Vec<(i64, i64)> = tx
+                .fetch_all(
+                    sql_in(
+                        tx.dialect(),
+                        &format!(
+                            "SELECT unit_id, COUNT(DISTINCT person_id) FROM role_assignments \
+                             WHERE role = '{role}' AND ends_on IS NULL AND unit_id"
+                        ),
+                        batch,
+                    )
+                    .append(" GROUP BY unit_id"),
+                )
+                .await?;
+            schools.extend(
+                holders.into_iter().filter(|(s, n)| self.seen.get(s).is_none_or(|seen| seen.len() as i64 != *n)).map(|h| h.0),
+            );
+        }
         for school in schools {
             let rows: Vec<(i64, i64, String, Option<String>)> = tx
                 .fetch_all(
