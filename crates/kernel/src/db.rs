@@ -243,8 +243,8 @@ impl Db {
             // contention into a fair queue in the pool instead of SQLITE_BUSY errors.
             // The writer gets a larger page cache and in-memory statement journals: a bulk import
             // inserts millions of index entries in one transaction, and spilling pages to disk
-            // mid-transaction dominated its time. 80 MB keeps a million-row import under 300 MB of RSS
-            // (bench/RESULTS.md: 96 MB was 5% faster but went over).
+            // mid-transaction dominated its time. 128 MB keeps a million-row import under 300 MB of
+            // RSS now that pass one's key maps are freed before writing (bench/RESULTS.md).
             let writer_options = options.clone().pragma("cache_size", "-131072").pragma("temp_store", "MEMORY");
             let writer = SqlitePoolOptions::new().max_connections(1).connect_with(writer_options).await.map_err(DbError::Sqlx)?;
             let readers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).max(2) * 2;
