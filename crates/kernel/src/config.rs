@@ -38,6 +38,7 @@ pub struct Config {
     pub password: PasswordConfig,
     pub audit: AuditConfig,
     pub activation: ActivationConfig,
+    pub storage: StorageConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -85,6 +86,39 @@ pub struct AuditConfig {
     pub retention_days: i64,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageBackend {
+    /// A directory on this machine (one node only).
+    Local,
+    /// Any S3-compatible object store (several nodes share it).
+    S3,
+}
+
+/// Where uploaded files are kept.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    pub backend: StorageBackend,
+    /// The local store's directory; `data_dir/files` when unset.
+    pub path: Option<PathBuf>,
+    pub s3: S3Config,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct S3Config {
+    /// `https://s3.example.com` (plain `http://` only for a store on a private network).
+    pub endpoint: String,
+    pub bucket: String,
+    pub region: String,
+    pub access_key_id: String,
+    /// Best set from the environment: `HANLIN_STORAGE__S3__SECRET_ACCESS_KEY`.
+    pub secret_access_key: String,
+    /// `bucket.host/key` addressing instead of `host/bucket/key`.
+    pub virtual_hosted_style: bool,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ActivationConfig {
@@ -107,6 +141,7 @@ impl Default for Config {
             password: PasswordConfig::default(),
             audit: AuditConfig::default(),
             activation: ActivationConfig::default(),
+            storage: StorageConfig::default(),
         }
     }
 }
@@ -132,6 +167,39 @@ impl Default for PasswordConfig {
 impl Default for AuditConfig {
     fn default() -> Self {
         AuditConfig { retention_days: 180 }
+    }
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig { backend: StorageBackend::Local, path: None, s3: S3Config::default() }
+    }
+}
+
+impl Default for S3Config {
+    fn default() -> Self {
+        S3Config {
+            endpoint: String::new(),
+            bucket: String::new(),
+            region: "us-east-1".into(),
+            access_key_id: String::new(),
+            secret_access_key: String::new(),
+            virtual_hosted_style: false,
+        }
+    }
+}
+
+/// Configuration may be logged: the secret key never is.
+impl std::fmt::Debug for S3Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Config")
+            .field("endpoint", &self.endpoint)
+            .field("bucket", &self.bucket)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"…")
+            .field("virtual_hosted_style", &self.virtual_hosted_style)
+            .finish()
     }
 }
 

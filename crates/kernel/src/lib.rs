@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod secret;
 mod sqlite_memory;
 pub mod state;
+pub mod storage;
 pub mod upload;
 pub mod web;
 

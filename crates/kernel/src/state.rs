@@ -12,6 +12,8 @@ use tokio::sync::Semaphore;
 pub struct App {
     pub config: Arc<Config>,
     pub db: Db,
+    /// Where files are kept: a local directory or an S3-compatible store.
+    pub storage: crate::storage::Storage,
     pub i18n: I18n,
     /// Navigation entries contributed by every area, filtered per role when a page is drawn.
     pub nav: Arc<Vec<NavLink>>,
@@ -26,11 +28,12 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(config: Config, db: Db, nav: Vec<NavLink>) -> App {
+    pub fn new(config: Config, db: Db, storage: crate::storage::Storage, nav: Vec<NavLink>) -> App {
         let permits = config.hash_concurrency();
         App {
             config: Arc::new(config),
             db,
+            storage,
             i18n: I18n::load(),
             nav: Arc::new(nav),
             hash_permits: Arc::new(Semaphore::new(permits)),

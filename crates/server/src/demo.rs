@@ -789,7 +789,7 @@ mod tests {
         let config = kernel::config::Config { data_dir: dir.clone(), ..Default::default() };
         let db = kernel::db::Db::open(&config.database_url()).await.unwrap();
         db.migrate().await.unwrap();
-        let app = crate::app(config, db.clone());
+        let app = crate::app(config, db.clone()).unwrap();
 
         let started = std::time::Instant::now();
         let accounts = prepare(&app, &dir).await.unwrap();

@@ -115,10 +115,12 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 /// Builds the app state with every area's navigation.
-pub fn app(config: Config, db: Db) -> App {
+/// The shared state; fails when the configured file storage cannot be set up.
+pub fn app(config: Config, db: Db) -> Result<App, kernel::storage::StorageError> {
+    let storage = kernel::storage::Storage::open(&config.storage, &config.data_dir)?;
     let mut nav = directory::nav();
     nav.extend(roster::nav());
-    App::new(config, db, nav)
+    Ok(App::new(config, db, storage, nav))
 }
 
 /// Serves until Ctrl-C or SIGTERM.

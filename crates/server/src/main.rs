@@ -333,7 +333,9 @@ async fn start(config: Config, demo_dir: Option<PathBuf>) -> anyhow::Result<()> 
     let listener =
         tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
-    let app = server::app(config, db.clone());
+    let app = server::app(config, db.clone())?;
+    // A missing bucket or wrong credentials stop the start, rather than the first upload.
+    app.storage.check().await.with_context(|| format!("file storage {} is not usable", app.storage.name()))?;
     if ready {
         app.set_ready(true);
     } else {

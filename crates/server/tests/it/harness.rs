@@ -108,7 +108,7 @@ impl TestApp {
         configure(&mut config);
         let db = Db::open(&url).await.expect("open test database");
         db.migrate().await.expect("migrate test database");
-        let app = server::app(config, db);
+        let app = server::app(config, db).expect("storage");
         app.set_ready(true);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
