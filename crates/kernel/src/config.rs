@@ -39,6 +39,7 @@ pub struct Config {
     pub audit: AuditConfig,
     pub activation: ActivationConfig,
     pub storage: StorageConfig,
+    pub library: LibraryConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -119,6 +120,22 @@ pub struct S3Config {
     pub virtual_hosted_style: bool,
 }
 
+/// Limits of the resource library.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LibraryConfig {
+    /// Largest file a resource may have, in MiB.
+    pub max_file_mb: u64,
+    /// What one person's resources and unfinished uploads may take up, in MiB.
+    pub user_quota_mb: u64,
+    /// What one school's (or bureau's) resources and unfinished uploads may take up, in MiB.
+    pub unit_quota_mb: u64,
+    /// Size of an upload's chunks, in MiB: what a dropped connection costs to resend.
+    pub chunk_mb: u64,
+    /// Hours an unfinished upload is kept before its chunks are deleted.
+    pub upload_expiry_hours: i64,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ActivationConfig {
@@ -142,6 +159,7 @@ impl Default for Config {
             audit: AuditConfig::default(),
             activation: ActivationConfig::default(),
             storage: StorageConfig::default(),
+            library: LibraryConfig::default(),
         }
     }
 }
@@ -167,6 +185,18 @@ impl Default for PasswordConfig {
 impl Default for AuditConfig {
     fn default() -> Self {
         AuditConfig { retention_days: 180 }
+    }
+}
+
+impl Default for LibraryConfig {
+    fn default() -> Self {
+        LibraryConfig {
+            max_file_mb: 4096,
+            user_quota_mb: 20 * 1024,
+            unit_quota_mb: 1024 * 1024,
+            chunk_mb: 8,
+            upload_expiry_hours: 48,
+        }
     }
 }
 
@@ -280,6 +310,12 @@ impl Config {
         }
         if self.password.min_length < 8 {
             return Err(bad("password.min_length", "must be at least 8"));
+        }
+        if !(1..=64).contains(&self.library.chunk_mb) {
+            return Err(bad("library.chunk_mb", "must be between 1 and 64"));
+        }
+        if self.library.max_file_mb < 1 || self.library.upload_expiry_hours < 1 {
+            return Err(bad("library", "max_file_mb and upload_expiry_hours must be at least 1"));
         }
         Ok(self)
     }

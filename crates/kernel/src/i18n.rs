@@ -46,9 +46,11 @@ const SOURCES: &[(Locale, &str, &str)] = &[
     (Locale::ZhCn, "kernel.ftl", include_str!("../../../locales/zh-CN/kernel.ftl")),
     (Locale::ZhCn, "directory.ftl", include_str!("../../../locales/zh-CN/directory.ftl")),
     (Locale::ZhCn, "roster.ftl", include_str!("../../../locales/zh-CN/roster.ftl")),
+    (Locale::ZhCn, "library.ftl", include_str!("../../../locales/zh-CN/library.ftl")),
     (Locale::En, "kernel.ftl", include_str!("../../../locales/en/kernel.ftl")),
     (Locale::En, "directory.ftl", include_str!("../../../locales/en/directory.ftl")),
     (Locale::En, "roster.ftl", include_str!("../../../locales/en/roster.ftl")),
+    (Locale::En, "library.ftl", include_str!("../../../locales/en/library.ftl")),
 ];
 
 /// All catalogues, loaded once and shared.

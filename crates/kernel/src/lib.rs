@@ -1,5 +1,6 @@
 //! The thin shared kernel every Hanlin area builds on. It knows no area's tables.
 
+pub mod activity;
 pub mod audit;
 pub mod auth;
 pub mod config;

@@ -4,6 +4,8 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::i18n::I18n;
 use crate::web::NavLink;
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::Semaphore;
@@ -24,6 +26,9 @@ pub struct App {
     pub jobs: Arc<crate::jobs::Registry>,
     /// Imports run one at a time per process: each holds a transaction and streams a large file.
     pub import_slot: Arc<Semaphore>,
+    /// State an area keeps for the life of the process (the library's search index), by type:
+    /// the kernel holds it without knowing the area.
+    parts: Arc<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
     ready: Arc<AtomicBool>,
 }
 
@@ -40,8 +45,22 @@ impl App {
             actors: Default::default(),
             jobs: Default::default(),
             import_slot: Arc::new(Semaphore::new(1)),
+            parts: Default::default(),
             ready: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Adds an area's process-wide state; only while the app is being built.
+    pub fn with_part<T: Any + Send + Sync>(mut self, part: T) -> App {
+        Arc::get_mut(&mut self.parts)
+            .expect("parts are added before the app is shared")
+            .insert(TypeId::of::<T>(), Arc::new(part));
+        self
+    }
+
+    /// An area's state added with [`App::with_part`].
+    pub fn part<T: Any + Send + Sync>(&self) -> Option<&T> {
+        self.parts.get(&TypeId::of::<T>()).and_then(|p| p.downcast_ref())
     }
 
     /// True once the database is migrated and answering.

@@ -223,6 +223,13 @@ impl Storage {
         }
     }
 
+    /// Moves `from` to `to`, replacing what `to` held: a rename on a local disk, a copy and a
+    /// delete in a bucket.
+    pub async fn rename(&self, from: &str, to: &str) -> Result<(), StorageError> {
+        self.store.rename(&parse(from)?, &parse(to)?).await?;
+        Ok(())
+    }
+
     /// Copies `from` to `to`, replacing what `to` held.
     pub async fn copy(&self, from: &str, to: &str) -> Result<(), StorageError> {
         self.store.copy(&parse(from)?, &parse(to)?).await?;

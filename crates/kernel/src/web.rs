@@ -262,6 +262,11 @@ impl PageContext {
             .map(|e| self.i18n.t_args(self.locale, e.key, &with_field_label(&self.i18n, self.locale, e)))
     }
 
+    /// One problem's message, naming its field.
+    pub fn error_text(&self, e: &FieldError) -> String {
+        self.i18n.t_args(self.locale, e.key, &with_field_label(&self.i18n, self.locale, e))
+    }
+
     pub fn role_label(&self, role: &Role) -> String {
         self.t(role.label_key())
     }

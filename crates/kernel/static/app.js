@@ -66,3 +66,156 @@ for (const box of document.querySelectorAll('[data-progress-url]')) {
 for (const button of document.querySelectorAll('[data-print]')) {
   button.addEventListener('click', () => window.print());
 }
+
+// Chunked, resumable upload of a resource file. The form works without this (one plain post);
+// with it, the file goes up in chunks with a progress bar, each chunk's SHA-256 checked by the
+// server, and a dropped connection or a reload carries on from the chunks already received.
+const errorText = async (response) => {
+  try {
+    const body = await response.json();
+    const details = (body.details || []).map((d) => d.message).join(' ');
+    return details || body.message;
+  } catch {
+    return String(response.status);
+  }
+};
+
+const sha256Hex = async (blob) => {
+  if (!window.crypto?.subtle) return null; // only on https or localhost; the server then skips the check
+  const digest = await crypto.subtle.digest('SHA-256', await blob.arrayBuffer());
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+};
+
+const json = { 'content-type': 'application/json', accept: 'application/json' };
+
+async function sendFile(file, onProgress) {
+  const key = `hanlin-upload:${file.name}:${file.size}:${file.lastModified}`;
+  let upload = null;
+  const known = localStorage.getItem(key);
+  if (known) {
+    const response = await fetch(`/api/v1/uploads/${known}`, { headers: { accept: 'application/json' } });
+    if (response.ok) upload = await response.json();
+  }
+  if (!upload) {
+    const response = await fetch('/api/v1/uploads', {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ file_name: file.name, size: file.size }),
+    });
+    if (!response.ok) throw new Error(await errorText(response));
+    upload = await response.json();
+    localStorage.setItem(key, String(upload.id));
+  }
+  if (upload.status !== 'complete') {
+    const received = new Set(upload.received);
+    const pending = [];
+    for (let i = 0; i < upload.chunks; i++) if (!received.has(i)) pending.push(i);
+    let done = received.size;
+    onProgress(done / upload.chunks);
+    const sendChunk = async (idx) => {
+      const blob = file.slice(idx * upload.chunk_size, Math.min(file.size, (idx + 1) * upload.chunk_size));
+      const hash = await sha256Hex(blob);
+      for (let attempt = 1; ; attempt++) {
+        let response;
+        try {
+          response = await fetch(`/api/v1/uploads/${upload.id}/chunks/${idx}`, {
+            method: 'PUT',
+            headers: hash ? { 'x-chunk-sha256': hash } : {},
+            body: blob,
+          });
+        } catch (networkError) {
+          if (attempt >= 8) throw networkError;
+          await new Promise((r) => setTimeout(r, Math.min(30000, 500 * 2 ** attempt)));
+          continue;
+        }
+        if (response.ok) break;
+        // A damaged chunk is asked for again; anything else (refused type, quota) stops the upload.
+        const message = await errorText(response);
+        if (response.status === 422 && attempt < 3 && /sha|校验|hash/i.test(message)) continue;
+        throw new Error(message);
+      }
+      done += 1;
+      onProgress(done / upload.chunks);
+    };
+    const workers = [0, 1].map(async () => {
+      while (pending.length) await sendChunk(pending.shift());
+    });
+    await Promise.all(workers);
+  }
+  const response = await fetch(`/api/v1/uploads/${upload.id}/complete`, { method: 'POST', headers: json, body: '{}' });
+  if (!response.ok) throw new Error(await errorText(response));
+  localStorage.removeItem(key);
+  return upload.id;
+}
+
+for (const form of document.querySelectorAll('form[data-chunked-upload]')) {
+  const input = form.querySelector('input[type=file]');
+  const bar = form.querySelector('[data-upload-progress]');
+  const status = form.querySelector('[data-upload-status]');
+  form.addEventListener('submit', async (event) => {
+    if (!input.files.length || !window.fetch) return;
+    event.preventDefault();
+    const button = form.querySelector('button[type=submit]');
+    button.disabled = true;
+    bar.hidden = false;
+    try {
+      const id = await sendFile(input.files[0], (fraction) => {
+        bar.value = Math.round(fraction * 100);
+        status.textContent = `${Math.floor(fraction * 100)}%`;
+      });
+      status.textContent = status.dataset.labelDone;
+      const hidden = document.createElement('input');
+      hidden.type = 'hidden';
+      hidden.name = 'upload_id';
+      hidden.value = String(id);
+      form.append(hidden);
+      input.disabled = true;
+      form.enctype = 'application/x-www-form-urlencoded';
+      form.action = '/library/resources';
+      form.submit();
+    } catch (error) {
+      status.textContent = error.message;
+      status.classList.add('field-error');
+      button.disabled = false;
+    }
+  });
+}
+
+// The chapter list follows the chosen stage, subject and grade; a chapter is suggested from the title.
+for (const select of document.querySelectorAll('select[data-chapter-select]')) {
+  const form = select.form;
+  const value = (name) => form.elements[name]?.value || '';
+  const hint = form.querySelector('[data-chapter-suggestion]');
+  const reload = async () => {
+    const params = new URLSearchParams({ stage: value('stage'), subject: value('subject'), grade: value('grade') });
+    if (!value('stage') || !value('subject')) return;
+    const response = await fetch(`/api/v1/catalogue/chapters?${params}`, { headers: { accept: 'application/json' } });
+    if (!response.ok) return;
+    const { chapters } = await response.json();
+    const chosen = select.value;
+    select.replaceChildren(new Option('', ''));
+    for (const c of chapters) select.append(new Option(`${'　'.repeat(Math.max(0, c.depth - 2))}${c.title}`, String(c.id), false, String(c.id) === chosen));
+    suggest();
+  };
+  const suggest = async () => {
+    if (!value('title') || !value('stage') || !value('subject') || select.value) return;
+    const params = new URLSearchParams({ title: value('title'), stage: value('stage'), subject: value('subject'), grade: value('grade') });
+    const response = await fetch(`/api/v1/catalogue/suggest?${params}`, { headers: { accept: 'application/json' } });
+    if (!response.ok) return;
+    const { suggestions } = await response.json();
+    hint.replaceChildren();
+    if (!suggestions.length) return;
+    const best = suggestions[0];
+    const use = document.createElement('button');
+    use.type = 'button';
+    use.className = 'link';
+    use.textContent = `${hint.dataset.label} ${best.title}`;
+    use.addEventListener('click', () => {
+      select.value = String(best.id);
+      hint.replaceChildren();
+    });
+    hint.append(use);
+  };
+  for (const name of ['stage', 'subject', 'grade']) form.elements[name]?.addEventListener('change', reload);
+  form.elements.title?.addEventListener('change', suggest);
+}
