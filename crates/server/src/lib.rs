@@ -19,6 +19,7 @@ pub fn router(app: App, metrics: Option<metrics_exporter_prometheus::PrometheusH
     let areas = Router::new()
         .merge(directory::routes())
         .merge(roster::routes())
+        .merge(library::routes())
         .fallback(|| async { AppError::NotFound })
         .layer(axum::middleware::from_fn_with_state(app.clone(), kernel::web::finish_errors))
         .layer(axum::middleware::from_fn_with_state(app.clone(), directory::authenticate))
@@ -103,6 +104,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     use utoipa::OpenApi;
     let mut doc = directory::openapi::DirectoryApi::openapi();
     doc.merge(roster::openapi::RosterApi::openapi());
+    doc.merge(library::openapi::LibraryApi::openapi());
     doc.info.title = "Hanlin API".into();
     doc.info.version = env!("CARGO_PKG_VERSION").into();
     doc.info.description = Some(
@@ -114,13 +116,18 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc
 }
 
-/// Builds the app state with every area's navigation.
-/// The shared state; fails when the configured file storage cannot be set up.
-pub fn app(config: Config, db: Db) -> Result<App, kernel::storage::StorageError> {
+/// The shared state with every area's navigation; fails when the configured file storage or the
+/// search index cannot be opened.
+pub fn app(config: Config, db: Db) -> anyhow::Result<App> {
     let storage = kernel::storage::Storage::open(&config.storage, &config.data_dir)?;
+    let index_dir = config.data_dir.join("index").join("resources");
+    std::fs::create_dir_all(&index_dir)?;
+    let library = library::search::Library::open(Some(&index_dir))
+        .map_err(|e| anyhow::anyhow!("cannot open the search index in {}: {e}", index_dir.display()))?;
     let mut nav = directory::nav();
     nav.extend(roster::nav());
-    Ok(App::new(config, db, storage, nav))
+    nav.extend(library::nav());
+    Ok(App::new(config, db, storage, nav).with_part(library))
 }
 
 /// Serves until Ctrl-C or SIGTERM.
@@ -130,6 +137,7 @@ pub async fn serve(
     metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 ) -> anyhow::Result<()> {
     let router = router(app.clone(), metrics);
+    library::search::spawn_sync(app.clone());
     spawn_housekeeping(app);
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
@@ -150,6 +158,11 @@ fn spawn_housekeeping(app: App) {
                     Ok(n) if n > 0 => tracing::warn!(jobs = n, "interrupted import jobs marked as failed"),
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "could not check for interrupted import jobs"),
+                }
+                match library::uploads::housekeeping(&jobs_app).await {
+                    Ok(n) if n > 0 => tracing::info!(uploads = n, "expired unfinished uploads removed"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "could not remove expired uploads"),
                 }
                 at_start = false;
             }

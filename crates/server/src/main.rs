@@ -85,6 +85,13 @@ enum Command {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// The resource library's maintenance.
+    Library {
+        #[arg(long, global = true)]
+        data_dir: Option<PathBuf>,
+        #[command(subcommand)]
+        command: LibraryCommand,
+    },
     /// Administration from the command line.
     Admin {
         #[arg(long, global = true)]
@@ -92,6 +99,12 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum LibraryCommand {
+    /// Rebuild this node's search index from the database (stop `hanlin serve` on this data directory first).
+    Reindex,
 }
 
 #[derive(Subcommand)]
@@ -207,6 +220,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 server::synthetic::run(None, &out, size, seed, directory::codes::school_year_of(today), &[]).await
             }
+        }
+        Command::Library { data_dir, command: LibraryCommand::Reindex } => {
+            let config = load_config(cli.config.as_ref(), data_dir.as_ref(), None)?;
+            let db = kernel::db::Db::open(&config.database_url()).await?;
+            db.migrate().await?;
+            let app = server::app(config, db.clone())?;
+            let started = std::time::Instant::now();
+            let last = std::sync::Mutex::new(std::time::Instant::now());
+            let progress = |read: u64| {
+                let mut last = last.lock().expect("lock poisoned");
+                if last.elapsed() >= std::time::Duration::from_secs(3) {
+                    *last = std::time::Instant::now();
+                    eprintln!("read {read} resources …");
+                }
+            };
+            let indexed = library::search::rebuild(&app, &progress).await?;
+            println!("indexed {indexed} resources in {:.1} s", started.elapsed().as_secs_f64());
+            db.close().await;
+            Ok(())
         }
         Command::Admin { data_dir, command } => {
             let config = load_config(cli.config.as_ref(), data_dir.as_ref(), None)?;

@@ -41,8 +41,9 @@ fn an_unknown_database_scheme_is_refused() {
 #[test]
 fn an_unreachable_database_leaves_the_server_up_but_not_ready() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dir = temp_dir();
     let mut child = hanlin()
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir", dir.to_str().unwrap()])
         .env("HANLIN_DATABASE_URL", "postgres://nobody@127.0.0.1:1/hanlin")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

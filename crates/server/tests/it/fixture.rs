@@ -148,3 +148,12 @@ pub async fn csrf(t: &TestApp, c: &reqwest::Client) -> String {
     let start = html.find(marker).expect("a form with a CSRF token") + marker.len();
     html[start..start + html[start..].find('"').unwrap()].to_string()
 }
+
+/// Adds a person holding `role` at `unit` (and `class`), signing in with `login` and the test password.
+pub async fn add_person(t: &TestApp, login: &str, name: &str, role: Role, unit: i64, class: Option<i64>) -> i64 {
+    let mut tx = t.app.db.begin().await.unwrap();
+    let id = person(&mut tx, login, name, None).await;
+    people::store::assign(&mut tx, id, role, unit, class, None, kernel::today(480)).await.unwrap();
+    tx.commit().await.unwrap();
+    id
+}

@@ -11,6 +11,7 @@ mod browser_roster;
 mod calendar;
 mod classes;
 mod cli;
+mod library;
 mod openapi;
 mod org;
 mod pages;

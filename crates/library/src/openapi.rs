@@ -1,0 +1,26 @@
+//! The library's part of the OpenAPI document.
+
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(paths(
+    crate::uploads::http::api_start,
+    crate::uploads::http::api_state,
+    crate::uploads::http::api_chunk,
+    crate::uploads::http::api_complete,
+    crate::resources::http::api_search,
+    crate::resources::http::api_create,
+    crate::resources::http::api_get,
+    crate::resources::http::api_update,
+    crate::resources::http::api_submit,
+    crate::resources::http::api_recommend,
+    crate::resources::http::api_take_down,
+    crate::resources::http::api_queue,
+    crate::resources::http::api_decide,
+    crate::catalogue::http::api_textbooks,
+    crate::catalogue::http::api_tree,
+    crate::catalogue::http::api_suggest,
+    crate::catalogue::http::api_chapters,
+    crate::catalogue::http::api_import,
+))]
+pub struct LibraryApi;

@@ -1,0 +1,496 @@
+//! The resource library: resumable uploads, refusals, review and publishing up the levels,
+//! search with facets, ranged downloads, takedown and the textbook catalogue. Every endpoint is
+//! also tried by someone of a neighbouring school or district, who must be refused.
+
+use crate::fixture::{Region, add_person, csrf, region, signed_in};
+use crate::harness::{TestApp, db_test};
+use kernel::auth::Role;
+use reqwest::Client;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+const MIB: usize = 1024 * 1024;
+
+/// A small PDF-looking file: the PDF signature, then varied bytes.
+fn pdf(len: usize, seed: u8) -> Vec<u8> {
+    let mut out = b"%PDF-1.7\n".to_vec();
+    let mut x = u32::from(seed) + 1;
+    while out.len() < len {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        out.push((x >> 16) as u8);
+    }
+    out
+}
+
+fn sha(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+async fn start(t: &TestApp, c: &Client, name: &str, size: usize) -> reqwest::Response {
+    c.post(t.url("/api/v1/uploads")).json(&json!({ "file_name": name, "size": size })).send().await.unwrap()
+}
+
+async fn put_chunk(t: &TestApp, c: &Client, id: i64, idx: usize, bytes: &[u8], hash: Option<String>) -> reqwest::Response {
+    let mut req = c.put(t.url(&format!("/api/v1/uploads/{id}/chunks/{idx}"))).body(bytes.to_vec());
+    if let Some(h) = hash {
+        req = req.header("x-chunk-sha256", h);
+    }
+    req.send().await.unwrap()
+}
+
+async fn complete(t: &TestApp, c: &Client, id: i64) -> reqwest::Response {
+    c.post(t.url(&format!("/api/v1/uploads/{id}/complete"))).json(&json!({})).send().await.unwrap()
+}
+
+/// Uploads a whole file through the chunked API; the upload's id.
+async fn upload(t: &TestApp, c: &Client, name: &str, bytes: &[u8]) -> i64 {
+    let started = start(t, c, name, bytes.len()).await;
+    assert_eq!(started.status(), 201, "{}", started.text().await.unwrap());
+    let up: Value = started.json().await.unwrap();
+    let (id, chunk) = (up["id"].as_i64().unwrap(), up["chunk_size"].as_u64().unwrap() as usize);
+    for (idx, part) in bytes.chunks(chunk).enumerate() {
+        let r = put_chunk(t, c, id, idx, part, Some(sha(part))).await;
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    }
+    let done = complete(t, c, id).await;
+    assert_eq!(done.status(), 200, "{}", done.text().await.unwrap());
+    id
+}
+
+fn metadata(title: &str) -> Value {
+    json!({
+        "title": title, "description": "人教版八年级下册第十七章", "stage": "junior", "grade": 2, "subject": "math",
+        "edition": "pep", "volume": "lower", "resource_type": "courseware", "language": "zh", "licence": "cc-by-4.0",
+        "keywords": "勾股定理，直角三角形"
+    })
+}
+
+/// Uploads a file and makes a draft resource of it; the resource's id.
+async fn draft(t: &TestApp, c: &Client, title: &str, seed: u8) -> i64 {
+    let id = upload(t, c, &format!("{title}.pdf"), &pdf(50_000, seed)).await;
+    let mut body = metadata(title);
+    body["upload_id"] = json!(id);
+    let r = c.post(t.url("/api/v1/resources")).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+}
+
+async fn submit(t: &TestApp, c: &Client, id: i64, level: &str) -> reqwest::Response {
+    c.post(t.url(&format!("/api/v1/resources/{id}/submit"))).json(&json!({ "level": level })).send().await.unwrap()
+}
+
+async fn decide(t: &TestApp, c: &Client, ids: &[i64], decision: &str, reason: &str) -> reqwest::Response {
+    let body = json!({ "publication_ids": ids, "decision": decision, "reason": reason });
+    c.post(t.url("/api/v1/reviews")).json(&body).send().await.unwrap()
+}
+
+async fn queue(t: &TestApp, c: &Client) -> Vec<Value> {
+    let r = c.get(t.url("/api/v1/reviews")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    r.json::<Value>().await.unwrap()["items"].as_array().unwrap().clone()
+}
+
+/// Ids of the resources a search finds for this person.
+async fn found(t: &TestApp, c: &Client, query: &str) -> Vec<i64> {
+    let r: Value = c.get(t.url(&format!("/api/v1/resources?{query}"))).send().await.unwrap().json().await.unwrap();
+    r["hits"].as_array().unwrap().iter().map(|h| h["id"].as_i64().unwrap()).collect()
+}
+
+/// Reviewers and teachers around the fixture's region.
+async fn staff(t: &TestApp, r: &Region) {
+    add_person(t, "s1-reviewer", "一小审核员", Role::Reviewer, r.s1, None).await;
+    add_person(t, "s2-teacher", "二中刘老师", Role::Teacher, r.s2, None).await;
+    add_person(t, "s3-teacher", "西区陈老师", Role::Teacher, r.s3, None).await;
+    add_person(t, "d1-reviewer", "东区审核员", Role::Reviewer, r.d1, None).await;
+}
+
+async fn count(t: &TestApp, sql: &str) -> i64 {
+    let (n,): (i64,) = t.app.db.fetch_one(kernel::db::sql(sql.to_string())).await.unwrap();
+    n
+}
+
+db_test!(
+    uploads_resume_verify_chunks_and_store_content_once,
+    |c| {
+        c.library.chunk_mb = 1;
+    },
+    |t| {
+        let r = region(&t).await;
+        staff(&t, &r).await;
+        let teacher = signed_in(&t, "teacher").await;
+        let file = pdf(2 * MIB + 1000, 1);
+        let up: Value = start(&t, &teacher, "勾股定理.pdf", file.len()).await.json().await.unwrap();
+        let id = up["id"].as_i64().unwrap();
+        assert_eq!((up["chunks"].as_i64(), up["chunk_size"].as_i64()), (Some(3), Some(MIB as i64)));
+        let parts: Vec<&[u8]> = file.chunks(MIB).collect();
+        // A chunk damaged on the way is refused, and nothing of it is kept.
+        let damaged = put_chunk(&t, &teacher, id, 1, parts[1], Some(sha(parts[0]))).await;
+        assert_eq!(damaged.status(), 422);
+        assert_eq!(damaged.json::<Value>().await.unwrap()["details"][0]["field"], "chunk");
+        assert_eq!(put_chunk(&t, &teacher, id, 0, parts[0], Some(sha(parts[0]))).await.status(), 200);
+        assert_eq!(put_chunk(&t, &teacher, id, 1, parts[1], None).await.status(), 200);
+        let short = put_chunk(&t, &teacher, id, 2, &parts[2][..10], None).await;
+        assert_eq!(short.status(), 422, "a chunk of the wrong size");
+        // After a reload the page asks what arrived and sends only the rest.
+        let state: Value = teacher.get(t.url(&format!("/api/v1/uploads/{id}"))).send().await.unwrap().json().await.unwrap();
+        assert_eq!(state["received"], json!([0, 1]));
+        assert_eq!(complete(&t, &teacher, id).await.status(), 422, "a chunk is missing");
+        // Nobody else can see or feed someone's upload: not a colleague of the neighbouring school, not another district.
+        for login in ["s2-teacher", "s3-teacher", "s1-admin"] {
+            let other = signed_in(&t, login).await;
+            assert_eq!(other.get(t.url(&format!("/api/v1/uploads/{id}"))).send().await.unwrap().status(), 404, "{login}");
+            assert_eq!(put_chunk(&t, &other, id, 2, parts[2], None).await.status(), 404, "{login}");
+            assert_eq!(complete(&t, &other, id).await.status(), 404, "{login}");
+        }
+        assert_eq!(put_chunk(&t, &teacher, id, 2, parts[2], Some(sha(parts[2]))).await.status(), 200);
+        let done: Value = complete(&t, &teacher, id).await.json().await.unwrap();
+        assert_eq!(done["sha256"], sha(&file));
+        assert_eq!((done["format"].as_str(), done["size"].as_u64()), (Some("pdf"), Some(file.len() as u64)));
+        let again: Value = complete(&t, &teacher, id).await.json().await.unwrap();
+        assert_eq!(again["sha256"], done["sha256"], "completing twice answers the same");
+        // The same content uploaded again, by someone else, is stored once.
+        let head = signed_in(&t, "head").await;
+        upload(&t, &head, "副本.pdf", &file).await;
+        assert_eq!(count(&t, "SELECT CAST(COUNT(*) AS BIGINT) FROM blobs").await, 1);
+        let stored =
+            t.app.storage.size(&format!("blobs/{}/{}/{}", &sha(&file)[..2], &sha(&file)[2..4], sha(&file))).await.unwrap();
+        assert_eq!(stored, Some(file.len() as u64));
+        assert_eq!(t.app.storage.size(&format!("uploads/{id}/000000")).await.unwrap(), None, "chunks are cleaned up");
+        // Students and parents do not upload to the library.
+        let student = signed_in(&t, "student").await;
+        assert_eq!(start(&t, &student, "作业.pdf", 100).await.status(), 403);
+    }
+);
+
+db_test!(
+    bad_files_are_refused_before_anything_is_stored,
+    |c| {
+        c.library.max_file_mb = 3;
+        c.library.user_quota_mb = 5;
+        c.library.chunk_mb = 1;
+    },
+    |t| {
+        region(&t).await;
+        let teacher = signed_in(&t, "teacher").await;
+        let refused = |name: &'static str, size: usize| {
+            let (t, teacher) = (&t, &teacher);
+            async move {
+                let r = start(t, teacher, name, size).await;
+                assert_eq!(r.status(), 422, "{name}");
+                r.json::<Value>().await.unwrap()["details"][0]["message"].as_str().unwrap().to_string()
+            }
+        };
+        assert!(refused("setup.exe", 1000).await.contains("可执行"), "executables are refused by name");
+        assert!(refused("page.html", 1000).await.contains("html"));
+        assert!(refused("空.pdf", 0).await.contains("空"));
+        assert!(refused("大.mp4", 4 * MIB).await.contains("3 MB"), "over the size limit");
+        // A program renamed to a video is refused by its content, at the first chunk.
+        let mut exe = b"MZ\x90\x00\x03\x00\x00\x00".to_vec();
+        exe.resize(5000, 0);
+        let up: Value = start(&t, &teacher, "课堂实录.mp4", exe.len()).await.json().await.unwrap();
+        let r = put_chunk(&t, &teacher, up["id"].as_i64().unwrap(), 0, &exe, None).await;
+        assert_eq!(r.status(), 422);
+        assert!(r.json::<Value>().await.unwrap()["message"].is_string());
+        // So is a picture that claims to be a PDF, naming both.
+        let mut png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
+        png.resize(3000, 7);
+        let up: Value = start(&t, &teacher, "教案.pdf", png.len()).await.json().await.unwrap();
+        let r = put_chunk(&t, &teacher, up["id"].as_i64().unwrap(), 0, &png, None).await;
+        let message = r.json::<Value>().await.unwrap()["details"][0]["message"].as_str().unwrap().to_string();
+        assert!(message.contains("pdf") && message.contains("png"), "{message}");
+        assert_eq!(count(&t, "SELECT CAST(COUNT(*) AS BIGINT) FROM upload_chunks").await, 0, "nothing refused was kept");
+        // Quotas count unfinished uploads too: 3 MiB + 3 MiB is over the 5 MiB quota.
+        let first = start(&t, &teacher, "一.pdf", 3 * MIB).await;
+        assert_eq!(first.status(), 201);
+        let over = refused("二.pdf", 3 * MIB).await;
+        assert!(over.contains("5 MB"), "{over}");
+    }
+);
+
+db_test!(resources_are_reviewed_published_up_the_levels_and_taken_down, |t| {
+    let r = region(&t).await;
+    staff(&t, &r).await;
+    let teacher = signed_in(&t, "teacher").await;
+    // Values outside the code lists are refused, naming the field.
+    let upload_id = upload(&t, &teacher, "勾股定理的证明.pdf", &pdf(60_000, 3)).await;
+    let mut body = metadata("勾股定理的证明");
+    body["upload_id"] = json!(upload_id);
+    body["subject"] = json!("alchemy");
+    let bad: Value = teacher.post(t.url("/api/v1/resources")).json(&body).send().await.unwrap().json().await.unwrap();
+    assert_eq!(bad["details"][0]["field"], "subject");
+    assert!(bad["details"][0]["message"].as_str().unwrap().contains("alchemy"));
+    body["subject"] = json!("math");
+    let created = teacher.post(t.url("/api/v1/resources")).json(&body).send().await.unwrap();
+    assert_eq!(created.status(), 201);
+    let id = created.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+
+    let reviewer = signed_in(&t, "s1-reviewer").await;
+    let colleague = signed_in(&t, "head").await;
+    let neighbour = signed_in(&t, "s2-teacher").await;
+    let west = signed_in(&t, "s3-teacher").await;
+    let west_admin = signed_in(&t, "s3-admin").await;
+    let district = signed_in(&t, "d1-reviewer").await;
+    // A draft is the author's alone.
+    for c in [&colleague, &neighbour, &west] {
+        assert_eq!(c.get(t.url(&format!("/api/v1/resources/{id}"))).send().await.unwrap().status(), 404);
+    }
+    assert_eq!(submit(&t, &colleague, id, "school").await.status(), 404, "only the author submits");
+    assert_eq!(submit(&t, &teacher, id, "school").await.status(), 200);
+    // The school's reviewer has it in the queue; the other district's administrator neither sees nor decides it.
+    let items = queue(&t, &reviewer).await;
+    assert_eq!(items.len(), 1);
+    let pub_id = items[0]["publication_id"].as_i64().unwrap();
+    assert!(queue(&t, &west_admin).await.is_empty());
+    assert_eq!(decide(&t, &west_admin, &[pub_id], "approve", "").await.status(), 403);
+    assert_eq!(decide(&t, &teacher, &[pub_id], "approve", "").await.status(), 403, "teachers do not review");
+    assert_eq!(queue_status(&t, &teacher).await, 403);
+    // Rejecting needs a reason, which the author then sees.
+    assert_eq!(decide(&t, &reviewer, &[pub_id], "reject", " ").await.status(), 422);
+    assert_eq!(decide(&t, &reviewer, &[pub_id], "reject", "请补充教学目标").await.status(), 200);
+    let mine: Value = teacher.get(t.url(&format!("/api/v1/resources/{id}"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        (mine["resource"]["status"].as_str(), mine["resource"]["status_reason"].as_str()),
+        (Some("rejected"), Some("请补充教学目标"))
+    );
+    let mut edit = metadata("勾股定理的证明（修订）");
+    edit["description"] = json!("补充了教学目标");
+    assert_eq!(teacher.put(t.url(&format!("/api/v1/resources/{id}"))).json(&edit).send().await.unwrap().status(), 200);
+    assert_eq!(submit(&t, &teacher, id, "school").await.status(), 200);
+    let pub_id = queue(&t, &reviewer).await[0]["publication_id"].as_i64().unwrap();
+    assert_eq!(decide(&t, &reviewer, &[pub_id], "approve", "").await.status(), 200);
+    // Published at the school: its people find it at once; the neighbouring school does not.
+    assert_eq!(found(&t, &colleague, "q=勾股定理").await, [id]);
+    assert!(found(&t, &neighbour, "q=勾股定理").await.is_empty());
+    assert_eq!(neighbour.get(t.url(&format!("/api/v1/resources/{id}"))).send().await.unwrap().status(), 404);
+    // The school recommends it to the district, whose reviewer approves; the school publication stays.
+    assert_eq!(teacher.post(t.url(&format!("/api/v1/resources/{id}/recommend"))).send().await.unwrap().status(), 403);
+    let rec = reviewer.post(t.url(&format!("/api/v1/resources/{id}/recommend"))).send().await.unwrap();
+    assert_eq!(rec.json::<Value>().await.unwrap()["level"], "district");
+    assert!(queue(&t, &reviewer).await.is_empty(), "the district's queue, not the school's");
+    let items = queue(&t, &district).await;
+    assert_eq!(items[0]["level"], "district");
+    assert_eq!(decide(&t, &district, &[items[0]["publication_id"].as_i64().unwrap()], "approve", "").await.status(), 200);
+    assert_eq!(found(&t, &neighbour, "q=勾股定理").await, [id]);
+    assert!(found(&t, &west, "q=勾股定理").await.is_empty(), "the other district does not see it");
+    let pubs: Value = neighbour.get(t.url(&format!("/api/v1/resources/{id}"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(pubs["publications"].as_array().unwrap().iter().filter(|p| p["status"] == "approved").count(), 2);
+
+    // The file: whole, ranged for seeking, refused past its end, counted.
+    let file = pdf(60_000, 3);
+    let whole = neighbour.get(t.url(&format!("/library/resources/{id}/file?download=true"))).send().await.unwrap();
+    assert_eq!(whole.status(), 200);
+    assert!(whole.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    assert_eq!(whole.bytes().await.unwrap().as_ref(), file.as_slice());
+    let part =
+        neighbour.get(t.url(&format!("/api/v1/resources/{id}/file"))).header("range", "bytes=1000-1999").send().await.unwrap();
+    assert_eq!(part.status(), 206);
+    assert_eq!(part.headers()["content-range"], "bytes 1000-1999/60000");
+    assert_eq!(part.bytes().await.unwrap().as_ref(), &file[1000..2000]);
+    let past =
+        neighbour.get(t.url(&format!("/api/v1/resources/{id}/file"))).header("range", "bytes=70000-").send().await.unwrap();
+    assert_eq!(past.status(), 416);
+    assert_eq!(west.get(t.url(&format!("/api/v1/resources/{id}/file"))).send().await.unwrap().status(), 404);
+    let counted: Value = teacher.get(t.url(&format!("/api/v1/resources/{id}"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(counted["resource"]["downloads"], 1);
+    assert!(count(&t, "SELECT CAST(COUNT(*) AS BIGINT) FROM activity_events WHERE kind = 'resource_download'").await >= 1);
+
+    // A takedown needs a reason, hides it everywhere and keeps it for the author with the reason.
+    let d1_admin = signed_in(&t, "d1-admin").await;
+    let url = t.url(&format!("/api/v1/resources/{id}/take-down"));
+    assert_eq!(west_admin.post(&url).json(&json!({ "reason": "侵权" })).send().await.unwrap().status(), 404);
+    assert_eq!(d1_admin.post(&url).json(&json!({ "reason": "" })).send().await.unwrap().status(), 422);
+    assert_eq!(d1_admin.post(&url).json(&json!({ "reason": "版权方投诉" })).send().await.unwrap().status(), 200);
+    assert!(found(&t, &neighbour, "q=勾股定理").await.is_empty());
+    assert!(found(&t, &colleague, "q=勾股定理").await.is_empty());
+    assert_eq!(colleague.get(t.url(&format!("/api/v1/resources/{id}"))).send().await.unwrap().status(), 404);
+    let page = teacher.get(t.url("/library/mine")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("版权方投诉") && page.contains("已下架"));
+    let audit = count(&t, "SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log WHERE action LIKE 'resource_%'").await;
+    assert!(audit >= 7, "every step is audited: {audit}");
+});
+
+async fn queue_status(t: &TestApp, c: &Client) -> u16 {
+    c.get(t.url("/api/v1/reviews")).send().await.unwrap().status().as_u16()
+}
+
+db_test!(nobody_reviews_their_own_and_bulk_decisions_are_all_or_nothing, |t| {
+    let r = region(&t).await;
+    staff(&t, &r).await;
+    let reviewer = signed_in(&t, "s1-reviewer").await;
+    let teacher = signed_in(&t, "teacher").await;
+    let own = draft(&t, &reviewer, "一元二次方程的解法", 4).await;
+    assert_eq!(submit(&t, &reviewer, own, "school").await.status(), 200);
+    assert!(queue(&t, &reviewer).await.is_empty(), "one's own work is not in one's queue");
+    let a = draft(&t, &teacher, "光合作用", 5).await;
+    let b = draft(&t, &teacher, "浮力", 6).await;
+    for id in [a, b] {
+        assert_eq!(submit(&t, &teacher, id, "school").await.status(), 200);
+    }
+    let ids: Vec<i64> = queue(&t, &reviewer).await.iter().map(|i| i["publication_id"].as_i64().unwrap()).collect();
+    assert_eq!(ids.len(), 2);
+    // The school administrator's queue holds all three. A batch of the reviewer's that includes
+    // the reviewer's own is refused whole: nothing is decided.
+    let admin = signed_in(&t, "s1-admin").await;
+    let all: Vec<i64> = queue(&t, &admin).await.iter().map(|i| i["publication_id"].as_i64().unwrap()).collect();
+    assert_eq!(all.len(), 3);
+    let own_pub = *all.iter().find(|p| !ids.contains(p)).unwrap();
+    let spoiled = decide(&t, &reviewer, &[ids[0], own_pub, ids[1]], "approve", "").await;
+    assert_eq!(spoiled.status(), 422);
+    assert_eq!(queue(&t, &reviewer).await.len(), 2, "nothing was decided");
+    assert_eq!(decide(&t, &reviewer, &ids, "approve", "").await.status(), 200);
+    assert_eq!(decide(&t, &reviewer, &ids, "approve", "").await.status(), 422, "already decided");
+    assert_eq!(decide(&t, &admin, &[own_pub], "approve", "").await.status(), 200, "the administrator decides the reviewer's");
+    let colleague = signed_in(&t, "head").await;
+    let mut seen = found(&t, &colleague, "").await;
+    seen.sort();
+    let mut expected = vec![own, a, b];
+    expected.sort();
+    assert_eq!(seen, expected);
+});
+
+db_test!(search_segments_chinese_filters_by_facets_and_pages_render, |t| {
+    let r = region(&t).await;
+    staff(&t, &r).await;
+    let teacher = signed_in(&t, "teacher").await;
+    let reviewer = signed_in(&t, "s1-reviewer").await;
+    let mut ids = Vec::new();
+    for (i, (title, subject, kind)) in [
+        ("勾股定理的证明", "math", "courseware"),
+        ("勾股定理的应用举例", "math", "exercise"),
+        ("股票中的数学", "math", "courseware"),
+        ("定理与证明的一般方法", "math", "lesson-plan"),
+        ("<script>alert(1)</script>春", "chinese", "courseware"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let upload_id = upload(&t, &teacher, &format!("{i}.pdf"), &pdf(20_000, 10 + i as u8)).await;
+        let mut body = metadata(title);
+        body["upload_id"] = json!(upload_id);
+        body["subject"] = json!(subject);
+        body["resource_type"] = json!(kind);
+        body["keywords"] = json!("");
+        let id = teacher.post(t.url("/api/v1/resources")).json(&body).send().await.unwrap().json::<Value>().await.unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        assert_eq!(submit(&t, &teacher, id, "school").await.status(), 200);
+        ids.push(id);
+    }
+    let pubs: Vec<i64> = queue(&t, &reviewer).await.iter().map(|i| i["publication_id"].as_i64().unwrap()).collect();
+    assert_eq!(decide(&t, &reviewer, &pubs, "approve", "").await.status(), 200);
+    let colleague = signed_in(&t, "head").await;
+    let hits = found(&t, &colleague, "q=勾股定理").await;
+    assert!(hits.len() >= 2 && !hits.contains(&ids[4]), "{hits:?}");
+    let mut top = hits[..2].to_vec();
+    top.sort();
+    assert_eq!(top, [ids[0], ids[1]], "whole words first: {hits:?}");
+    let body: Value =
+        colleague.get(t.url("/api/v1/resources?q=勾股定理&subject=math")).send().await.unwrap().json().await.unwrap();
+    let subjects = &body["facets"]["subject"];
+    assert_eq!(subjects[0]["value"], "math");
+    let by_type: Value =
+        colleague.get(t.url("/api/v1/resources?subject=math&type=exercise")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(by_type["total"], 1);
+    assert_eq!(by_type["hits"][0]["id"], ids[1]);
+    // HTML in a title is shown as text.
+    let page = colleague.get(t.url("/library?q=春")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("alert(1)") && !page.contains("<script>alert"), "titles are escaped");
+    // Every library page answers for the people it is for, in both languages' keys.
+    for (c, path) in [
+        (&colleague, "/library".to_string()),
+        (&teacher, "/library/new".to_string()),
+        (&teacher, "/library/mine".to_string()),
+        (&reviewer, "/library/review".to_string()),
+        (&colleague, format!("/library/resources/{}", ids[0])),
+        (&colleague, "/library/catalogue".to_string()),
+    ] {
+        let r = c.get(t.url(&path)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        let html = r.text().await.unwrap();
+        let untranslated = ["library-", "catalogue-", "field-"].iter().any(|k| {
+            html.contains(&format!(">{k}"))
+                || html.contains(&format!("label=\"{k}"))
+                || html.contains(&format!("placeholder=\"{k}"))
+        });
+        assert!(!untranslated, "an untranslated key on {path}");
+    }
+    let student = signed_in(&t, "student").await;
+    assert_eq!(student.get(t.url("/library/new")).send().await.unwrap().status(), 403);
+    assert_eq!(student.get(t.url("/library/review")).send().await.unwrap().status(), 403);
+    let for_student = found(&t, &student, "q=勾股定理").await;
+    assert_eq!(for_student, found(&t, &colleague, "q=勾股定理").await, "students of the school see what it published: {ids:?}");
+});
+
+db_test!(textbook_catalogues_import_whole_or_not_at_all_and_suggest_chapters, |t| {
+    let r = region(&t).await;
+    staff(&t, &r).await;
+    let city = signed_in(&t, "city-admin").await;
+    let send = |c: Client, csv: String| {
+        let url = t.url("/api/v1/catalogue/import");
+        let t = &t;
+        async move {
+            let token = csrf(t, &c).await;
+            let form = reqwest::multipart::Form::new()
+                .text("_csrf", token)
+                .part("file", reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("目录.csv"));
+            c.post(url).multipart(form).send().await.unwrap()
+        }
+    };
+    let header = "学段,年级,学科,版本,册次,章,节\n";
+    let bad = format!(
+        "{header}初中,2,数学,人教版,下册,第十七章 勾股定理,17.1 勾股定理\n初中,9,炼金,人教版,下册,第十八章 平行四边形,\n"
+    );
+    let r1 = send(city.clone(), bad).await;
+    assert_eq!(r1.status(), 422);
+    let problems: Value = r1.json().await.unwrap();
+    let first = problems["details"][0]["message"].as_str().unwrap();
+    assert!(first.contains('3') && first.contains('9'), "row and value named: {first}");
+    assert_eq!(problems["details"].as_array().unwrap().len(), 2, "grade and subject");
+    assert_eq!(count(&t, "SELECT CAST(COUNT(*) AS BIGINT) FROM catalogue_nodes").await, 0, "nothing written");
+    let good = format!(
+        "{header}初中,2,数学,人教版,下册,第十七章 勾股定理,17.1 勾股定理\n初中,2,数学,人教版,下册,第十七章 勾股定理,17.2 勾股定理的逆定理\n\
+         初中,2,数学,人教版,下册,第十八章 平行四边形,18.1 平行四边形\n"
+    );
+    let d1 = signed_in(&t, "d1-admin").await;
+    assert_eq!(send(d1, good.clone()).await.status(), 403, "only the top unit's administrators");
+    let ok: Value = send(city.clone(), good.clone()).await.json().await.unwrap();
+    assert_eq!((ok["rows"].as_i64(), ok["created"].as_i64()), (Some(3), Some(6)));
+    let again: Value = send(city, good).await.json().await.unwrap();
+    assert_eq!(again["created"], 0, "importing twice adds nothing");
+    let teacher = signed_in(&t, "teacher").await;
+    let s: Value = teacher
+        .get(t.url("/api/v1/catalogue/suggest?title=勾股定理的逆定理（第1课时）课件&stage=junior&subject=math&grade=2"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(s["suggestions"][0]["title"], "17.2 勾股定理的逆定理");
+    let chapter = s["suggestions"][0]["id"].as_i64().unwrap();
+    // A resource hangs on the chapter; a chapter of another subject is refused.
+    let upload_id = upload(&t, &teacher, "逆定理.pdf", &pdf(10_000, 40)).await;
+    let mut body = metadata("勾股定理的逆定理");
+    body["upload_id"] = json!(upload_id);
+    body["chapter_id"] = json!(chapter);
+    body["subject"] = json!("physics");
+    let wrong: Value = teacher.post(t.url("/api/v1/resources")).json(&body).send().await.unwrap().json().await.unwrap();
+    assert_eq!(wrong["details"][0]["field"], "chapter_id");
+    body["subject"] = json!("math");
+    let id = teacher.post(t.url("/api/v1/resources")).json(&body).send().await.unwrap().json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(submit(&t, &teacher, id, "school").await.status(), 200);
+    let reviewer = signed_in(&t, "s1-reviewer").await;
+    let pubs: Vec<i64> = queue(&t, &reviewer).await.iter().map(|i| i["publication_id"].as_i64().unwrap()).collect();
+    assert_eq!(decide(&t, &reviewer, &pubs, "approve", "").await.status(), 200);
+    // Browsing by the chapter (17) finds the resource on its section (17.2).
+    let tree: Value = teacher.get(t.url("/api/v1/catalogue/textbooks")).send().await.unwrap().json().await.unwrap();
+    let book = tree["textbooks"][0]["id"].as_i64().unwrap();
+    let nodes: Value =
+        teacher.get(t.url(&format!("/api/v1/catalogue/textbooks/{book}"))).send().await.unwrap().json().await.unwrap();
+    let ch17 =
+        nodes["nodes"].as_array().unwrap().iter().find(|n| n["title"] == "第十七章 勾股定理").unwrap()["id"].as_i64().unwrap();
+    let colleague = signed_in(&t, "head").await;
+    assert_eq!(found(&t, &colleague, &format!("chapter={ch17}")).await, [id]);
+});
