@@ -86,9 +86,10 @@ pub async fn request_context(State(app): State<App>, mut req: Request, next: Nex
     req.extensions_mut().insert(RequestMeta { ip, user_agent, locale, anon_csrf: anon_csrf.clone(), is_api, path });
     let mut response = next.run(req).await;
     let h = response.headers_mut();
-    h.insert("content-security-policy", HeaderValue::from_static(CSP));
+    // A handler may set its own framing policy (a file previewed in our own page); else none.
+    h.entry("content-security-policy").or_insert(HeaderValue::from_static(CSP));
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
-    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.entry("x-frame-options").or_insert(HeaderValue::from_static("DENY"));
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     if existing.is_none() && !is_api {
         h.append(header::SET_COOKIE, set_cookie(&app, CSRF_COOKIE, &anon_csrf, None));

@@ -411,7 +411,7 @@ mod tests {
 
     #[test]
     fn the_demo_catalogue_uses_the_code_lists() {
-        let csv = include_str!("../data/catalogue-demo.csv");
+        let csv = crate::catalogue::DEMO_CATALOGUE;
         let mut lines = csv.lines();
         assert_eq!(lines.next(), Some("stage,grade,subject,edition,volume,chapter,section"));
         let mut rows = 0;

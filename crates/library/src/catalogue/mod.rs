@@ -14,6 +14,10 @@ use serde_json::json;
 use std::path::Path;
 use store::Textbook;
 
+/// The demo region's catalogue: a few textbooks of several subjects and grades, in the import
+/// sheet's own columns.
+pub const DEMO_CATALOGUE: &str = include_str!("../../data/catalogue-demo.csv");
+
 /// The catalogue is region-wide: administrators of the top of the tree keep it.
 pub fn may_edit(actor: &Actor) -> bool {
     actor.role == Role::RegionAdmin && actor.unit_path.matches('/').count() == 2

@@ -586,6 +586,8 @@ struct FileQuery {
     download: bool,
 }
 
+const FILE_CSP: &str = "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'";
+
 /// The resource's file: inline for what a browser shows safely, else as an attachment; ranges
 /// for seeking in video and audio.
 async fn file(
@@ -627,7 +629,11 @@ async fn file(
         .header(header::CONTENT_TYPE, blob.mime.as_str())
         .header(header::ACCEPT_RANGES, "bytes")
         .header(header::CONTENT_DISPOSITION, disposition)
-        .header(header::CACHE_CONTROL, "private, max-age=3600");
+        .header(header::CACHE_CONTROL, "private, max-age=3600")
+        // Uploaded content may be framed by our own resource page (PDF and text previews) and
+        // runs no script of its own.
+        .header(header::CONTENT_SECURITY_POLICY, FILE_CSP)
+        .header(header::X_FRAME_OPTIONS, "SAMEORIGIN");
     builder = match range {
         Some(r) => builder
             .status(StatusCode::PARTIAL_CONTENT)

@@ -5,6 +5,9 @@
 //! every machine), then written in one transaction. Only the accounts printed at start-up get a
 //! login and a password, each its own random one; everybody else has no password at all.
 
+mod files;
+mod library;
+
 use anyhow::{Context, bail};
 use directory::classes::model::{Class, ClassInput};
 use directory::codes;
@@ -33,10 +36,10 @@ pub struct DemoAccount {
 /// DIR/demo-accounts.json, returns the accounts.
 pub async fn prepare(app: &kernel::App, dir: &Path) -> anyhow::Result<Vec<DemoAccount>> {
     let file = dir.join(ACCOUNTS_FILE);
-    if unit_count(app).await? > 0 {
-        return reuse(&file);
-    }
-    seed(app, dir).await
+    let accounts = if unit_count(app).await? > 0 { reuse(&file)? } else { seed(app, dir).await? };
+    // Also fills the library of a demo seeded before the library existed.
+    library::seed(app).await.context("cannot seed the demo library")?;
+    Ok(accounts)
 }
 
 async fn unit_count(app: &kernel::App) -> anyhow::Result<i64> {
@@ -813,6 +816,17 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(kids, 2, "{}", parent.name);
+
+        // A living library: resources in every state, published at every level up to the city.
+        let states: Vec<(String, i64)> =
+            db.fetch_all(sql("SELECT status, COUNT(*) FROM resources GROUP BY status ORDER BY status")).await.unwrap();
+        let count = |s: &str| states.iter().find(|(k, _)| k == s).map_or(0, |(_, n)| *n);
+        assert!(count("approved") >= 200 && count("submitted") > 0 && count("rejected") > 0 && count("draft") > 0, "{states:?}");
+        let (levels,): (i64,) =
+            db.fetch_one(sql("SELECT COUNT(DISTINCT level) FROM publications WHERE status = 'approved'")).await.unwrap();
+        assert_eq!(levels, 3, "school, district and city");
+        let (nodes,): (i64,) = db.fetch_one(sql("SELECT COUNT(*) FROM catalogue_nodes")).await.unwrap();
+        assert!(nodes > 263, "the catalogue's textbooks, chapters and sections");
 
         let again = prepare(&app, &dir).await.unwrap();
         assert_eq!(
