@@ -31,6 +31,9 @@ pub struct Config {
     pub behind_proxy: bool,
     /// Offset from UTC used to show times, in minutes (Asia/Shanghai is +480 all year).
     pub display_utc_offset_minutes: i32,
+    /// The address people reach Hanlin at, e.g. `https://edu.example.gov.cn`, for links read
+    /// outside a page (the OAI-PMH base URL, record links). Without it, the request's Host.
+    pub public_url: Option<String>,
     /// Largest file accepted by an upload (a province roster is about 1 GB), in MiB.
     pub max_upload_mb: u64,
     pub session: SessionConfig,
@@ -134,6 +137,13 @@ pub struct LibraryConfig {
     pub chunk_mb: u64,
     /// Hours an unfinished upload is kept before its chunks are deleted.
     pub upload_expiry_hours: i64,
+    /// The OAI-PMH repository identifier, a domain name this region owns: records are named
+    /// `oai:<it>:resource/<id>`, so it must not change once harvesters have seen it.
+    pub oai_repository_identifier: String,
+    /// Who harvesters write to about the OAI-PMH interface.
+    pub oai_admin_email: String,
+    /// Records (or identifiers) per OAI-PMH response before a resumption token.
+    pub oai_page_size: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -149,6 +159,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("./data"),
             database_url: None,
+            public_url: None,
             default_locale: "zh-CN".into(),
             behind_proxy: false,
             display_utc_offset_minutes: 480,
@@ -196,6 +207,9 @@ impl Default for LibraryConfig {
             unit_quota_mb: 1024 * 1024,
             chunk_mb: 8,
             upload_expiry_hours: 48,
+            oai_repository_identifier: "hanlin.localhost".into(),
+            oai_admin_email: "admin@hanlin.localhost".into(),
+            oai_page_size: 100,
         }
     }
 }
@@ -313,6 +327,21 @@ impl Config {
         }
         if !(1..=64).contains(&self.library.chunk_mb) {
             return Err(bad("library.chunk_mb", "must be between 1 and 64"));
+        }
+        if let Some(url) = &self.public_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return Err(bad("public_url", "must start with https:// or http://"));
+        }
+        let repository = &self.library.oai_repository_identifier;
+        let label_ok = |l: &str| {
+            l.starts_with(|c: char| c.is_ascii_alphabetic()) && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        };
+        if !repository.contains('.') || !repository.split('.').all(label_ok) {
+            return Err(bad("library.oai_repository_identifier", "must be a domain name, e.g. edu.example.gov.cn"));
+        }
+        if !(1..=1000).contains(&self.library.oai_page_size) {
+            return Err(bad("library.oai_page_size", "must be between 1 and 1000"));
         }
         if self.library.max_file_mb < 1 || self.library.upload_expiry_hours < 1 {
             return Err(bad("library", "max_file_mb and upload_expiry_hours must be at least 1"));

@@ -2,6 +2,7 @@
 //! catalogues, review and publishing up the levels of the org tree, and Chinese full-text search.
 
 pub mod catalogue;
+pub mod oai;
 pub mod openapi;
 pub mod resources;
 pub mod search;
@@ -16,7 +17,11 @@ use kernel::auth::Role;
 use kernel::web::NavLink;
 
 pub fn routes() -> Router<App> {
-    Router::new().merge(uploads::http::routes()).merge(resources::http::routes()).merge(catalogue::http::routes())
+    Router::new()
+        .merge(uploads::http::routes())
+        .merge(resources::http::routes())
+        .merge(catalogue::http::routes())
+        .merge(oai::http::routes())
 }
 
 const EVERYONE: &[Role] = &Role::ALL;

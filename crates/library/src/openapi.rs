@@ -22,5 +22,6 @@ use utoipa::OpenApi;
     crate::catalogue::http::api_suggest,
     crate::catalogue::http::api_chapters,
     crate::catalogue::http::api_import,
+    crate::oai::http::oai_get,
 ))]
 pub struct LibraryApi;

@@ -2,7 +2,7 @@
 
 use super::model::{OrgUnit, UnitInput, UnitKind};
 use crate::codes;
-use kernel::db::{Db, DbError, Tx, path_range, sql};
+use kernel::db::{Db, DbError, Tx, path_range, sql, sql_in};
 
 const COLUMNS: &str = "id, parent_id, kind, name, code, school_type, urban_rural, stages, path, depth, created_at, updated_at";
 
@@ -24,6 +24,11 @@ pub async fn children(db: &Db, parent_id: i64) -> Result<Vec<OrgUnit>, DbError> 
 
 pub async fn roots(db: &Db) -> Result<Vec<OrgUnit>, DbError> {
     db.fetch_all(sql(format!("SELECT {COLUMNS} FROM org_units WHERE parent_id IS NULL ORDER BY name"))).await
+}
+
+/// The names of units by id (unknown ids are left out).
+pub async fn names(db: &Db, ids: &[i64]) -> Result<Vec<(i64, String)>, DbError> {
+    db.fetch_all(sql_in(db.dialect(), "SELECT id, name FROM org_units WHERE id", ids.iter().copied())).await
 }
 
 /// Every unit under `path` (itself included), in tree order.

@@ -38,12 +38,14 @@ pub struct Resource {
     pub created_at: i64,
     pub updated_at: i64,
     pub published_at: Option<i64>,
+    /// Milliseconds of the last change: what the search index and OAI-PMH datestamps follow.
+    pub changed_ms: i64,
 }
 
-const RESOURCE: &str = "SELECT r.id, r.title, r.description, r.stage, r.grade, r.subject, r.edition, r.volume, r.chapter_id, \
+pub(crate) const RESOURCE: &str = "SELECT r.id, r.title, r.description, r.stage, r.grade, r.subject, r.edition, r.volume, r.chapter_id, \
     r.resource_type, r.language, r.keywords, r.authors, r.licence, r.duration_seconds, r.page_count, r.blob_sha256, \
     r.file_name, b.format, b.mime, b.size, r.owner_id, p.name AS owner_name, r.unit_id, r.unit_path, u.name AS unit_name, \
-    r.status, r.status_reason, r.views, r.downloads, r.created_at, r.updated_at, r.published_at \
+    r.status, r.status_reason, r.views, r.downloads, r.created_at, r.updated_at, r.published_at, r.changed_ms \
     FROM resources r JOIN blobs b ON b.sha256 = r.blob_sha256 JOIN people p ON p.id = r.owner_id \
     JOIN org_units u ON u.id = r.unit_id";
 

@@ -494,3 +494,150 @@ db_test!(textbook_catalogues_import_whole_or_not_at_all_and_suggest_chapters, |t
     let colleague = signed_in(&t, "head").await;
     assert_eq!(found(&t, &colleague, &format!("chapter={ch17}")).await, [id]);
 });
+
+/// Publishes a draft at the school, then up through the district to the city.
+async fn publish_region_wide(t: &TestApp, id: i64) {
+    let teacher = signed_in(t, "teacher").await;
+    assert_eq!(submit(t, &teacher, id, "school").await.status(), 200);
+    for (reviewer, recommender) in
+        [("s1-reviewer", Some("s1-reviewer")), ("d1-reviewer", Some("d1-reviewer")), ("city-admin", None)]
+    {
+        let c = signed_in(t, reviewer).await;
+        let pending: Vec<i64> =
+            queue(t, &c).await.iter().filter(|i| i["resource_id"] == id).map(|i| i["publication_id"].as_i64().unwrap()).collect();
+        assert_eq!(pending.len(), 1, "{reviewer}");
+        assert_eq!(decide(t, &c, &pending, "approve", "").await.status(), 200);
+        if let Some(r) = recommender {
+            let c = signed_in(t, r).await;
+            let rec = c.post(t.url(&format!("/api/v1/resources/{id}/recommend"))).send().await.unwrap();
+            assert_eq!(rec.status(), 200, "{}", rec.text().await.unwrap());
+        }
+    }
+}
+
+/// Harvests with Sickle, an OAI-PMH client from PyPI, and prints what it saw as JSON.
+const HARVEST: &str = r#"
+import json, sys
+from sickle import Sickle
+from sickle.oaiexceptions import BadVerb, NoRecordsMatch, IdDoesNotExist, CannotDisseminateFormat
+s = Sickle(sys.argv[1])
+out = {}
+i = s.Identify()
+out["identify"] = {"name": i.repositoryName, "deleted": i.deletedRecord, "granularity": i.granularity, "base": i.baseURL}
+out["formats"] = sorted(f.metadataPrefix for f in s.ListMetadataFormats())
+out["sets"] = sorted(x.setSpec for x in s.ListSets())
+recs = list(s.ListRecords(metadataPrefix="oai_dc"))
+out["records"] = [{"id": r.header.identifier, "deleted": r.deleted, "sets": r.header.setSpecs,
+                   "title": (r.metadata.get("title") or [None])[0] if not r.deleted else None} for r in recs]
+lom = list(s.ListRecords(metadataPrefix="lom"))
+out["lom"] = [("<lom" in r.raw) and ("LOMv1.0" in r.raw) for r in lom if not r.deleted]
+out["math"] = [h.identifier for h in s.ListIdentifiers(metadataPrefix="oai_dc", set="subject:math")]
+out["chinese"] = [h.identifier for h in s.ListIdentifiers(metadataPrefix="oai_dc", set="subject:chinese")]
+first = out["records"][0]["id"]
+out["get"] = s.GetRecord(identifier=first, metadataPrefix="oai_dc").metadata["title"][0]
+def error(call):
+    try:
+        call()
+        return None
+    except Exception as e:
+        return type(e).__name__
+out["errors"] = [
+    error(lambda: s.GetRecord(identifier="oai:nowhere:resource/1", metadataPrefix="oai_dc")),
+    error(lambda: s.GetRecord(identifier=first, metadataPrefix="mods")),
+    error(lambda: list(s.ListRecords(metadataPrefix="oai_dc", **{"from": "2999-01-01"}))),
+    error(lambda: s.ListRecords(resumptionToken="forged")),
+    error(lambda: s.ListRecords(metadataPrefix="oai_dc", resumptionToken="forged")),
+]
+print(json.dumps(out, ensure_ascii=False))
+"#;
+
+db_test!(
+    oai_pmh_is_harvested_by_a_real_client_with_pages_sets_and_deletions,
+    |c| {
+        c.library.oai_page_size = 2;
+    },
+    |t| {
+        let have_sickle =
+            std::process::Command::new("python3").args(["-c", "import sickle"]).output().is_ok_and(|o| o.status.success());
+        if !have_sickle {
+            eprintln!("SKIPPED: OAI-PMH harvest test (pip install sickle)");
+            return;
+        }
+        let r = region(&t).await;
+        staff(&t, &r).await;
+        let teacher = signed_in(&t, "teacher").await;
+        let mut public = Vec::new();
+        for (i, (title, subject)) in
+            [("勾股定理的证明", "math"), ("一次函数的图像", "math"), ("春 <朱自清>", "chinese")].into_iter().enumerate()
+        {
+            let id = draft(&t, &teacher, title, 40 + i as u8).await;
+            let mut body = metadata(title);
+            body["subject"] = json!(subject);
+            body.as_object_mut().unwrap().remove("upload_id");
+            let put = teacher.put(t.url(&format!("/api/v1/resources/{id}"))).json(&body).send().await.unwrap();
+            assert_eq!(put.status(), 200, "{}", put.text().await.unwrap());
+            publish_region_wide(&t, id).await;
+            public.push(id);
+        }
+        // Published only at the school: not for other platforms.
+        let local = draft(&t, &teacher, "校本作业", 50).await;
+        assert_eq!(submit(&t, &teacher, local, "school").await.status(), 200);
+        let reviewer = signed_in(&t, "s1-reviewer").await;
+        let ids: Vec<i64> = queue(&t, &reviewer).await.iter().map(|i| i["publication_id"].as_i64().unwrap()).collect();
+        assert_eq!(decide(&t, &reviewer, &ids, "approve", "").await.status(), 200);
+        // A takedown leaves a deleted record behind.
+        let city = signed_in(&t, "city-admin").await;
+        let down = city
+            .post(t.url(&format!("/api/v1/resources/{}/take-down", public[1])))
+            .json(&json!({ "reason": "版权投诉" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(down.status(), 200, "{}", down.text().await.unwrap());
+
+        let out = std::process::Command::new("python3").args(["-c", HARVEST, &t.url("/oai")]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(seen["identify"]["deleted"], "persistent");
+        assert_eq!(seen["identify"]["granularity"], "YYYY-MM-DDThh:mm:ssZ");
+        assert_eq!(seen["identify"]["base"], t.url("/oai"));
+        assert_eq!(seen["formats"], json!(["lom", "oai_dc"]));
+        let records = seen["records"].as_array().unwrap();
+        let ident = |id: i64| format!("oai:hanlin.localhost:resource/{id}");
+        // Three records over two pages (a page holds two here), the school-only one left out.
+        assert_eq!(
+            records.iter().map(|r| r["id"].as_str().unwrap().to_string()).collect::<Vec<_>>(),
+            public.iter().map(|id| ident(*id)).collect::<Vec<_>>()
+        );
+        assert_eq!(records.iter().map(|r| r["deleted"].as_bool().unwrap()).collect::<Vec<_>>(), [false, true, false]);
+        assert_eq!(records[2]["title"], "春 <朱自清>", "markup in a title arrives as text");
+        let unit_set = format!("unit:{}:{}:{}", r.city, r.d1, r.s1);
+        assert!(records[0]["sets"].as_array().unwrap().contains(&json!(unit_set)), "{records:?}");
+        let sets: Vec<&str> = seen["sets"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+        for s in [format!("unit:{}", r.city).as_str(), unit_set.as_str(), "subject:math", "subject:chinese"] {
+            assert!(sets.contains(&s), "{s} in {sets:?}");
+        }
+        assert_eq!(seen["lom"], json!([true, true]));
+        assert_eq!(seen["math"], json!([ident(public[0]), ident(public[1])]));
+        assert_eq!(seen["chinese"], json!([ident(public[2])]));
+        assert_eq!(seen["get"], "勾股定理的证明");
+        assert_eq!(
+            seen["errors"],
+            json!(["IdDoesNotExist", "CannotDisseminateFormat", "NoRecordsMatch", "BadResumptionToken", "BadArgument"]),
+            "a resumption token is an exclusive argument"
+        );
+
+        // Verbs and arguments outside the protocol are refused with its error codes.
+        for (query, code) in [
+            ("", "badVerb"),
+            ("verb=Harvest", "badVerb"),
+            ("verb=Identify&set=x", "badArgument"),
+            ("verb=ListRecords", "badArgument"),
+        ] {
+            let body = t.client().get(t.url(&format!("/oai?{query}"))).send().await.unwrap().text().await.unwrap();
+            assert!(body.contains(&format!("<error code=\"{code}\">")), "{query}: {body}");
+        }
+        let posted = t.client().post(t.url("/oai")).form(&[("verb", "Identify")]).send().await.unwrap().text().await.unwrap();
+        assert!(posted.contains("<Identify>"), "{posted}");
+    }
+);
