@@ -66,7 +66,7 @@ pub(crate) async fn sign_in(b: &Browser, t: &TestApp, login: &str, password: &st
     no_console_errors(b, &format!("the home page of {login}"), &[]).await;
 }
 
-async fn sign_out(b: &Browser, who: &str) {
+pub(crate) async fn sign_out(b: &Browser, who: &str) {
     b.click_and_wait("[data-testid=logout]").await;
     b.find("[data-testid=login-submit]").await;
     assert!(b.current_url().await.ends_with("/login"), "{who} signed out onto {}", b.current_url().await);
@@ -74,7 +74,7 @@ async fn sign_out(b: &Browser, who: &str) {
 }
 
 /// Fails when the page is wider than `width` CSS pixels, that is, scrolls sideways.
-async fn fits(b: &Browser, width: u32, step: &str) {
+pub(crate) async fn fits(b: &Browser, width: u32, step: &str) {
     let scroll_width = b.execute("return document.documentElement.scrollWidth;", json!([])).await;
     let scroll_width = scroll_width.as_u64().expect("a width");
     assert!(scroll_width <= u64::from(width), "{step} scrolls sideways: {scroll_width} px wide in a {width} px window");
