@@ -59,6 +59,11 @@ impl AppError {
         AppError::Invalid(vec![FieldError::new(field, key)])
     }
 
+    /// A text longer than `max` characters.
+    pub fn too_long(field: impl Into<String>, max: usize) -> AppError {
+        AppError::Invalid(vec![FieldError::new(field, "error-field-too-long").arg("max", max)])
+    }
+
     pub fn internal(e: impl std::fmt::Display) -> AppError {
         AppError::Internal(e.to_string())
     }

@@ -2,6 +2,7 @@
 //! catalogues, review and publishing up the levels of the org tree, and Chinese full-text search.
 
 pub mod catalogue;
+pub mod feedback;
 pub mod oai;
 pub mod openapi;
 pub mod resources;
@@ -22,6 +23,7 @@ pub fn routes() -> Router<App> {
         .merge(resources::http::routes())
         .merge(catalogue::http::routes())
         .merge(oai::http::routes())
+        .merge(feedback::http::routes())
 }
 
 const EVERYONE: &[Role] = &Role::ALL;
@@ -33,6 +35,7 @@ pub fn nav() -> Vec<NavLink> {
     vec![
         NavLink { key: "nav-library", href: "/library", roles: EVERYONE },
         NavLink { key: "nav-library-mine", href: "/library/mine", roles: CONTRIBUTORS },
+        NavLink { key: "nav-library-favourites", href: "/library/favourites", roles: EVERYONE },
         NavLink { key: "nav-library-review", href: "/library/review", roles: REVIEWERS },
     ]
 }

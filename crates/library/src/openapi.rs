@@ -23,5 +23,12 @@ use utoipa::OpenApi;
     crate::catalogue::http::api_chapters,
     crate::catalogue::http::api_import,
     crate::oai::http::oai_get,
+    crate::feedback::http::api_favourites,
+    crate::feedback::http::api_favourite,
+    crate::feedback::http::api_unfavourite,
+    crate::feedback::http::api_rate,
+    crate::feedback::http::api_comments,
+    crate::feedback::http::api_comment,
+    crate::feedback::http::api_hide,
 ))]
 pub struct LibraryApi;

@@ -411,9 +411,32 @@ struct ResourcePage<'a> {
     inline: bool,
     kind: &'static str,
     levels: Vec<(&'static str, &'static str)>,
+    /// Favourite, ratings and comments, once published.
+    feedback: Option<Feedback>,
+}
+
+struct Feedback {
+    favourite: bool,
+    my_rating: Option<i64>,
+    comments: Vec<crate::feedback::store::Comment>,
+    moderator: bool,
 }
 
 impl ResourcePage<'_> {
+    /// 1 to 5 stars for the rating select, the person's own rating chosen (else 5).
+    fn star_options(&self) -> Vec<(i64, String, bool)> {
+        let mine = self.feedback.as_ref().and_then(|f| f.my_rating).unwrap_or(5);
+        (1..=5).map(|n| (n, "★".repeat(n as usize), n == mine)).collect()
+    }
+    fn rating_text(&self) -> String {
+        match self.resource.rating() {
+            Some(mean) => self.ctx.t_args(
+                "library-rating-summary",
+                &[("rating", format!("{mean:.1}")), ("count", self.resource.rating_count.to_string())],
+            ),
+            None => self.ctx.t("library-rating-none"),
+        }
+    }
     fn status_text(&self) -> String {
         self.ctx.t(&format!("library-status-{}", self.resource.status))
     }
@@ -473,8 +496,18 @@ async fn resource_page(
         .collect();
     let approved: Vec<&Publication> = publications.iter().filter(|p| p.status == "approved").collect();
     let may_recommend = r.status == "approved" && approved.iter().any(|p| moderates(&actor, &p.scope_path));
-    let may_take_down = r.status != "taken_down"
-        && (moderates(&actor, &r.unit_path) || approved.iter().any(|p| moderates(&actor, &p.scope_path)));
+    let moderator = super::moderates_resource(&actor, &r, &publications);
+    let may_take_down = r.status != "taken_down" && moderator;
+    let feedback = if r.status == "approved" {
+        Some(Feedback {
+            favourite: crate::feedback::store::is_favourite(&app.db, actor.person_id, id).await?,
+            my_rating: crate::feedback::store::my_rating(&app.db, actor.person_id, id).await?,
+            comments: crate::feedback::store::comments(&app.db, id, moderator).await?,
+            moderator,
+        })
+    } else {
+        None
+    };
     let format = sniff::accepted().iter().find(|f| f.id == r.format);
     let inline = format.is_some_and(sniff::inline);
     let kind = match format.map(|f| f.kind) {
@@ -497,6 +530,7 @@ async fn resource_page(
         inline,
         kind,
         levels,
+        feedback,
     };
     let title = page.resource.title.clone();
     Ok(ctx.render(&title, &page)?.into_response())
@@ -538,6 +572,12 @@ async fn recommend_submit(
 pub(crate) struct ReasonForm {
     #[serde(default)]
     reason: String,
+}
+
+impl ReasonForm {
+    pub(crate) fn reason(&self) -> &str {
+        &self.reason
+    }
 }
 
 impl Validate for ReasonForm {

@@ -28,6 +28,12 @@ pub fn moderates(actor: &Actor, path: &str) -> bool {
     matches!(actor.role, Role::Reviewer | Role::SchoolAdmin | Role::RegionAdmin) && path.starts_with(&actor.unit_path)
 }
 
+/// Whether the actor moderates the resource: a reviewer of its school or of a scope it is
+/// published at (they take it down, recommend it, hide comments on it).
+pub fn moderates_resource(actor: &Actor, r: &Resource, pubs: &[Publication]) -> bool {
+    moderates(actor, &r.unit_path) || pubs.iter().any(|p| p.status == "approved" && moderates(actor, &p.scope_path))
+}
+
 /// The one visibility rule: authors see their own; everyone under an approved publication's scope
 /// sees an approved resource; moderators see what comes from their subtree or is published there.
 pub fn may_view(actor: &Actor, r: &Resource, publications: &[Publication]) -> bool {
@@ -180,7 +186,7 @@ pub async fn decide(
         return Err(AppError::invalid("reason", "library-error-reason-required"));
     }
     if reason.chars().count() > 500 {
-        return Err(AppError::invalid("reason", "error-field-too-long"));
+        return Err(AppError::too_long("reason", 500));
     }
     if publication_ids.is_empty() {
         return Err(AppError::invalid("publications", "library-error-nothing-selected"));
@@ -273,16 +279,14 @@ pub async fn recommend(app: &App, actor: &Actor, meta: &RequestMeta, id: i64) ->
 pub async fn take_down(app: &App, actor: &Actor, meta: &RequestMeta, id: i64, reason: &str) -> Result<(), AppError> {
     let reason = reason.trim();
     let (r, pubs) = visible(app, actor, id).await?;
-    let allowed =
-        moderates(actor, &r.unit_path) || pubs.iter().any(|p| p.status == "approved" && moderates(actor, &p.scope_path));
-    if !allowed {
+    if !moderates_resource(actor, &r, &pubs) {
         return Err(AppError::Forbidden);
     }
     if reason.is_empty() {
         return Err(AppError::invalid("reason", "library-error-reason-required"));
     }
     if reason.chars().count() > 500 {
-        return Err(AppError::invalid("reason", "error-field-too-long"));
+        return Err(AppError::too_long("reason", 500));
     }
     if r.status == "taken_down" {
         return Err(AppError::invalid("status", "library-error-taken-down"));

@@ -50,6 +50,7 @@ async fn documents(app: &App, ids: &[i64]) -> Result<Vec<IndexedResource>, AppEr
             .max_by_key(|l| crate::resources::LEVELS.iter().position(|x| x.0 == *l))
             .unwrap_or("school")
             .to_string();
+        let rating = if r.rating_count > 0 { r.rating_rank() } else { 0.0 };
         let chapter_path = match r.chapter_id {
             Some(c) => crate::catalogue::store::node(&app.db, c).await?.map(|n| n.path_ids()).unwrap_or_default(),
             None => vec![],
@@ -73,7 +74,7 @@ async fn documents(app: &App, ids: &[i64]) -> Result<Vec<IndexedResource>, AppEr
             scope_paths: mine.iter().map(|s| s.1.clone()).collect(),
             published_at: r.published_at.unwrap_or(r.created_at),
             uses: r.views + r.downloads,
-            rating: 0.0,
+            rating,
         });
     }
     Ok(out)

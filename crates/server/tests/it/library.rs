@@ -641,3 +641,101 @@ db_test!(
         assert!(posted.contains("<Identify>"), "{posted}");
     }
 );
+
+db_test!(favourites_ratings_and_comments_follow_visibility_and_moderation, |t| {
+    let r = region(&t).await;
+    staff(&t, &r).await;
+    let teacher = signed_in(&t, "teacher").await;
+    let reviewer = signed_in(&t, "s1-reviewer").await;
+    let mut ids = Vec::new();
+    for (i, title) in ["勾股定理的证明", "勾股定理的应用"].into_iter().enumerate() {
+        let id = draft(&t, &teacher, title, 60 + i as u8).await;
+        assert_eq!(submit(&t, &teacher, id, "school").await.status(), 200);
+        ids.push(id);
+    }
+    let pubs: Vec<i64> = queue(&t, &reviewer).await.iter().map(|i| i["publication_id"].as_i64().unwrap()).collect();
+    assert_eq!(decide(&t, &reviewer, &pubs, "approve", "").await.status(), 200);
+    let (a, b) = (ids[0], ids[1]);
+    let head = signed_in(&t, "head").await;
+    let student = signed_in(&t, "student").await;
+    let url = |path: String| t.url(&path);
+
+    // Favourites.
+    assert_eq!(head.put(url(format!("/api/v1/resources/{a}/favourite"))).send().await.unwrap().status(), 200);
+    assert_eq!(head.put(url(format!("/api/v1/resources/{a}/favourite"))).send().await.unwrap().status(), 200, "twice is once");
+    let favs: Value = head.get(url("/api/v1/favourites".into())).send().await.unwrap().json().await.unwrap();
+    assert_eq!(favs["resources"].as_array().unwrap().len(), 1);
+    let page = head.get(url("/library/favourites".into())).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("勾股定理的证明"), "my favourites lists it");
+
+    // Ratings: one per person, changeable, never one's own; the mean is kept on the resource.
+    let rate = |c: &Client, id: i64, stars: i64| {
+        c.put(url(format!("/api/v1/resources/{id}/rating"))).json(&json!({ "stars": stars })).send()
+    };
+    assert_eq!(rate(&head, a, 4).await.unwrap().status(), 200);
+    let again: Value = rate(&head, a, 2).await.unwrap().json().await.unwrap();
+    assert_eq!((again["rating"].as_f64(), again["ratings"].as_i64()), (Some(2.0), Some(1)), "a second rating replaces the first");
+    let both: Value = rate(&student, a, 5).await.unwrap().json().await.unwrap();
+    assert_eq!((both["rating"].as_f64(), both["ratings"].as_i64()), (Some(3.5), Some(2)));
+    assert_eq!(rate(&teacher, a, 5).await.unwrap().status(), 422, "not one's own");
+    let six = rate(&head, a, 6).await.unwrap();
+    assert_eq!(six.status(), 422);
+    assert_eq!(six.json::<Value>().await.unwrap()["details"][0]["field"], "stars");
+    assert_eq!(rate(&head, b, 5).await.unwrap().status(), 200);
+    // Best rated first: one 5 (3.67 after damping) above a 2 and a 5 (3.25).
+    let ranked: Value = head.get(url("/api/v1/resources?sort=rating".into())).send().await.unwrap().json().await.unwrap();
+    let order: Vec<i64> = ranked["hits"].as_array().unwrap().iter().map(|h| h["id"].as_i64().unwrap()).collect();
+    assert_eq!(order, [b, a]);
+
+    // Comments: markup shown as text; empty and over-long ones refused, naming the field.
+    let post = |c: &Client, id: i64, text: String| {
+        c.post(url(format!("/api/v1/resources/{id}/comments"))).json(&json!({ "comment": text })).send()
+    };
+    let created = post(&head, a, "<b>很实用</b>，谢谢分享".into()).await.unwrap();
+    assert_eq!(created.status(), 201);
+    let comment = created.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    for bad in [String::new(), "好".repeat(1001)] {
+        let refused = post(&head, a, bad).await.unwrap();
+        assert_eq!(refused.status(), 422);
+        assert_eq!(refused.json::<Value>().await.unwrap()["details"][0]["field"], "comment");
+    }
+    let html = student.get(url(format!("/library/resources/{a}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("很实用") && !html.contains("<b>很实用"), "comments are escaped");
+
+    // Neighbours who cannot see the resource can do none of it.
+    let s2 = signed_in(&t, "s2-teacher").await;
+    let d2 = signed_in(&t, "d2-admin").await;
+    for c in [&s2, &d2] {
+        assert_eq!(c.put(url(format!("/api/v1/resources/{a}/favourite"))).send().await.unwrap().status(), 404);
+        assert_eq!(rate(c, a, 5).await.unwrap().status(), 404);
+        assert_eq!(c.get(url(format!("/api/v1/resources/{a}/comments"))).send().await.unwrap().status(), 404);
+        assert_eq!(post(c, a, "路过".into()).await.unwrap().status(), 404);
+        let hide = c.post(url(format!("/api/v1/comments/{comment}/hide"))).json(&json!({ "reason": "x" })).send().await.unwrap();
+        assert_eq!(hide.status(), 404);
+    }
+    // Only the resource's reviewers hide comments, with a reason; the rest no longer see them.
+    let hide = |c: &Client, reason: &str| {
+        c.post(url(format!("/api/v1/comments/{comment}/hide"))).json(&json!({ "reason": reason })).send()
+    };
+    assert_eq!(hide(&student, "不喜欢").await.unwrap().status(), 403);
+    assert_eq!(hide(&reviewer, "").await.unwrap().status(), 422, "a reason is required");
+    assert_eq!(hide(&reviewer, "含有无关链接").await.unwrap().status(), 200);
+    let seen: Value = student.get(url(format!("/api/v1/resources/{a}/comments"))).send().await.unwrap().json().await.unwrap();
+    assert!(seen["comments"].as_array().unwrap().is_empty());
+    let moderated: Value =
+        reviewer.get(url(format!("/api/v1/resources/{a}/comments"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(moderated["comments"][0]["status"], "hidden");
+    assert_eq!(moderated["comments"][0]["hidden_reason"], "含有无关链接");
+    assert_eq!(count(&t, "SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log WHERE action = 'comment_hide'").await, 1);
+
+    // A favourite taken down drops out of the list.
+    let down = reviewer
+        .post(url(format!("/api/v1/resources/{a}/take-down")))
+        .json(&json!({ "reason": "版权投诉" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(down.status(), 200);
+    let favs: Value = head.get(url("/api/v1/favourites".into())).send().await.unwrap().json().await.unwrap();
+    assert!(favs["resources"].as_array().unwrap().is_empty());
+});
