@@ -171,7 +171,7 @@ for (const form of document.querySelectorAll('form[data-chunked-upload]')) {
       form.append(hidden);
       input.disabled = true;
       form.enctype = 'application/x-www-form-urlencoded';
-      form.action = '/library/resources';
+      form.action = form.dataset.completeAction;
       form.submit();
     } catch (error) {
       status.textContent = error.message;

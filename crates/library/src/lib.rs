@@ -10,6 +10,7 @@ pub mod search;
 pub mod sniff;
 pub mod suggest;
 pub mod uploads;
+pub mod versions;
 pub mod vocab;
 
 use axum::Router;
@@ -24,6 +25,7 @@ pub fn routes() -> Router<App> {
         .merge(catalogue::http::routes())
         .merge(oai::http::routes())
         .merge(feedback::http::routes())
+        .merge(versions::http::routes())
 }
 
 const EVERYONE: &[Role] = &Role::ALL;

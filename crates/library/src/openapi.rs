@@ -30,5 +30,9 @@ use utoipa::OpenApi;
     crate::feedback::http::api_comments,
     crate::feedback::http::api_comment,
     crate::feedback::http::api_hide,
+    crate::versions::http::api_list,
+    crate::versions::http::api_propose,
+    crate::versions::http::api_queue,
+    crate::versions::http::api_decide,
 ))]
 pub struct LibraryApi;

@@ -248,7 +248,7 @@ struct FormPage<'a> {
     action: String,
     input: ResourceInput,
     errors: Vec<FieldError>,
-    editing: bool,
+    mode: FormMode,
     accept: String,
     max_mb: u64,
     chapters: Vec<crate::catalogue::store::Node>,
@@ -275,13 +275,47 @@ impl FormPage<'_> {
     }
 }
 
-async fn form_page(
+/// What the resource form is for: a new resource or a new version (both with a file, sent in
+/// chunks to `complete_action` by the page's script), or editing a draft's metadata.
+#[derive(Clone, PartialEq)]
+pub(crate) enum FormMode {
+    New,
+    Version { complete_action: String },
+    Edit,
+}
+
+impl FormPage<'_> {
+    fn with_file(&self) -> bool {
+        self.mode != FormMode::Edit
+    }
+    fn complete_action(&self) -> &str {
+        match &self.mode {
+            FormMode::Version { complete_action } => complete_action,
+            _ => "/library/resources",
+        }
+    }
+    fn heading(&self) -> String {
+        self.ctx.t(self.mode.heading_key())
+    }
+}
+
+impl FormMode {
+    fn heading_key(&self) -> &'static str {
+        match self {
+            FormMode::New => "library-new-title",
+            FormMode::Version { .. } => "library-version-title",
+            FormMode::Edit => "library-edit-title",
+        }
+    }
+}
+
+pub(crate) async fn form_page(
     app: &App,
     ctx: &PageContext,
     action: String,
     input: ResourceInput,
     errors: Vec<FieldError>,
-    editing: bool,
+    mode: FormMode,
 ) -> Result<Response, AppError> {
     let chapters = if input.stage.is_empty() || input.subject.is_empty() {
         vec![]
@@ -289,9 +323,9 @@ async fn form_page(
         crate::catalogue::store::chapters_for(&app.db, &input.stage, &input.subject, input.grade).await?
     };
     let accept = sniff::accepted().iter().map(|f| format!(".{}", f.id)).collect::<Vec<_>>().join(",");
-    let page = FormPage { ctx, action, input, errors, editing, accept, max_mb: app.config.library.max_file_mb, chapters };
+    let title = ctx.t(mode.heading_key());
+    let page = FormPage { ctx, action, input, errors, mode, accept, max_mb: app.config.library.max_file_mb, chapters };
     let status = if page.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let title = ctx.t(if editing { "library-edit-title" } else { "library-new-title" });
     Ok((status, ctx.render(&title, &page)?).into_response())
 }
 
@@ -303,15 +337,7 @@ async fn new_page(State(app): State<App>, ctx: PageContext, actor: Actor) -> Res
     if !uploads::may_contribute(&actor) {
         return Err(AppError::Forbidden);
     }
-    form_page(&app, &ctx, "/library/new".into(), defaults(), vec![], false).await
-}
-
-/// The form as posted after the page's script has uploaded the file: the upload's id and the metadata.
-#[derive(Deserialize)]
-struct NewForm {
-    upload_id: i64,
-    #[serde(flatten)]
-    input: ResourceInput,
+    form_page(&app, &ctx, "/library/new".into(), defaults(), vec![], FormMode::New).await
 }
 
 async fn new_submit(
@@ -319,11 +345,11 @@ async fn new_submit(
     ctx: PageContext,
     actor: Actor,
     meta: RequestMeta,
-    CsrfForm(form): CsrfForm<NewForm>,
+    CsrfForm(form): CsrfForm<CreateBody>,
 ) -> Result<Response, AppError> {
     match super::create(&app, &actor, &meta, form.upload_id, &form.input).await {
         Ok(id) => Ok(Redirect::to(&format!("/library/resources/{id}")).into_response()),
-        Err(AppError::Invalid(errors)) => form_page(&app, &ctx, "/library/new".into(), form.input, errors, false).await,
+        Err(AppError::Invalid(errors)) => form_page(&app, &ctx, "/library/new".into(), form.input, errors, FormMode::New).await,
         Err(e) => Err(e),
     }
 }
@@ -336,9 +362,7 @@ async fn new_plain_submit(
     meta: RequestMeta,
     upload: Upload,
 ) -> Result<Response, AppError> {
-    let pairs: Vec<(String, String)> = upload.fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    let input: ResourceInput = serde_urlencoded::from_str(&serde_urlencoded::to_string(&pairs).unwrap_or_default())
-        .map_err(|_| AppError::invalid("body", "error-field-malformed"))?;
+    let input = input_from_fields(&upload)?;
     let outcome = async {
         kernel::web::check(&input)?;
         let (upload_id, _) = uploads::store_file(&app, &actor, &upload.file_name, upload.path()).await?;
@@ -347,12 +371,19 @@ async fn new_plain_submit(
     .await;
     match outcome {
         Ok(id) => Ok(Redirect::to(&format!("/library/resources/{id}")).into_response()),
-        Err(AppError::Invalid(errors)) => form_page(&app, &ctx, "/library/new".into(), input, errors, false).await,
+        Err(AppError::Invalid(errors)) => form_page(&app, &ctx, "/library/new".into(), input, errors, FormMode::New).await,
         Err(e) => Err(e),
     }
 }
 
-fn input_of(r: &Resource) -> ResourceInput {
+/// The metadata fields of a multipart form post.
+pub(crate) fn input_from_fields(upload: &Upload) -> Result<ResourceInput, AppError> {
+    let pairs: Vec<(String, String)> = upload.fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    serde_urlencoded::from_str(&serde_urlencoded::to_string(&pairs).unwrap_or_default())
+        .map_err(|_| AppError::invalid("body", "error-field-malformed"))
+}
+
+pub(crate) fn input_of(r: &Resource) -> ResourceInput {
     ResourceInput {
         title: r.title.clone(),
         description: r.description.clone(),
@@ -374,7 +405,7 @@ fn input_of(r: &Resource) -> ResourceInput {
 
 async fn edit_page(State(app): State<App>, ctx: PageContext, actor: Actor, Path(id): Path<i64>) -> Result<Response, AppError> {
     let r = store::get(&app.db, id).await?.filter(|r| r.owner_id == actor.person_id).ok_or(AppError::NotFound)?;
-    form_page(&app, &ctx, format!("/library/resources/{id}/edit"), input_of(&r), vec![], true).await
+    form_page(&app, &ctx, format!("/library/resources/{id}/edit"), input_of(&r), vec![], FormMode::Edit).await
 }
 
 async fn edit_submit(
@@ -388,7 +419,7 @@ async fn edit_submit(
     match super::update(&app, &actor, &meta, id, &input).await {
         Ok(()) => Ok(Redirect::to(&format!("/library/resources/{id}")).into_response()),
         Err(AppError::Invalid(errors)) => {
-            form_page(&app, &ctx, format!("/library/resources/{id}/edit"), input, errors, true).await
+            form_page(&app, &ctx, format!("/library/resources/{id}/edit"), input, errors, FormMode::Edit).await
         }
         Err(e) => Err(e),
     }
@@ -413,6 +444,14 @@ struct ResourcePage<'a> {
     levels: Vec<(&'static str, &'static str)>,
     /// Favourite, ratings and comments, once published.
     feedback: Option<Feedback>,
+    /// New versions, for the author and the reviewers.
+    versions: Option<VersionsView>,
+}
+
+struct VersionsView {
+    list: Vec<crate::versions::store::Version>,
+    may_propose: bool,
+    may_decide: bool,
 }
 
 struct Feedback {
@@ -436,6 +475,9 @@ impl ResourcePage<'_> {
             ),
             None => self.ctx.t("library-rating-none"),
         }
+    }
+    fn version_status(&self, v: &crate::versions::store::Version) -> String {
+        self.ctx.t(&format!("library-version-{}", v.status))
     }
     fn status_text(&self) -> String {
         self.ctx.t(&format!("library-status-{}", self.resource.status))
@@ -498,6 +540,18 @@ async fn resource_page(
     let may_recommend = r.status == "approved" && approved.iter().any(|p| moderates(&actor, &p.scope_path));
     let moderator = super::moderates_resource(&actor, &r, &publications);
     let may_take_down = r.status != "taken_down" && moderator;
+    let mine = r.owner_id == actor.person_id;
+    let reviewer = crate::versions::reviews(&actor, &r, &publications);
+    let versions = if mine || reviewer {
+        let list = crate::versions::store::of_resource(&app.db, id).await?;
+        Some(VersionsView {
+            may_propose: mine && r.status == "approved" && !list.iter().any(|v| v.status == "pending"),
+            may_decide: reviewer,
+            list,
+        })
+    } else {
+        None
+    };
     let feedback = if r.status == "approved" {
         Some(Feedback {
             favourite: crate::feedback::store::is_favourite(&app.db, actor.person_id, id).await?,
@@ -531,6 +585,7 @@ async fn resource_page(
         kind,
         levels,
         feedback,
+        versions,
     };
     let title = page.resource.title.clone();
     Ok(ctx.render(&title, &page)?.into_response())
@@ -622,8 +677,8 @@ fn parse_range(value: &str, size: u64) -> Result<std::ops::Range<u64>, ()> {
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct FileQuery {
-    download: bool,
+pub(crate) struct FileQuery {
+    pub(crate) download: bool,
 }
 
 const FILE_CSP: &str = "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'";
@@ -638,7 +693,25 @@ async fn file(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let (r, _) = super::visible(&app, &actor, id).await?;
-    let blob = uploads::store::blob(&app.db, &r.blob_sha256).await?.ok_or(AppError::NotFound)?;
+    // A download, or the first byte of a preview, counts once; the seeks that follow do not.
+    let from_start =
+        headers.get(header::RANGE).and_then(|v| v.to_str().ok()).is_none_or(|v| v.trim_start_matches("bytes=").starts_with("0-"));
+    if q.download || from_start {
+        super::count_use(&app, &actor, id, q.download).await?;
+    }
+    send_file(&app, &r.blob_sha256, &r.file_name, &headers, q.download).await
+}
+
+/// Sends a stored file, or the byte range asked for: inline for what a browser shows safely,
+/// else as an attachment.
+pub(crate) async fn send_file(
+    app: &App,
+    sha256: &str,
+    file_name: &str,
+    headers: &HeaderMap,
+    download: bool,
+) -> Result<Response, AppError> {
+    let blob = uploads::store::blob(&app.db, sha256).await?.ok_or(AppError::NotFound)?;
     let size = blob.size as u64;
     let range = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
         Some(v) => match parse_range(v, size) {
@@ -651,19 +724,15 @@ async fn file(
         },
         None => None,
     };
-    // A download, or the first byte of a preview, counts once; the seeks that follow do not.
-    if q.download || range.as_ref().is_none_or(|r| r.start == 0) {
-        super::count_use(&app, &actor, id, q.download).await?;
-    }
-    let download = app.storage.get(&blob.storage_key, range.clone()).await.map_err(|e| {
+    let body = app.storage.get(&blob.storage_key, range.clone()).await.map_err(|e| {
         tracing::error!(error = %e, "file storage failed");
         AppError::Unavailable
     })?;
-    let inline = !q.download && sniff::accepted().iter().any(|f| f.id == blob.format && sniff::inline(f));
+    let inline = !download && sniff::accepted().iter().any(|f| f.id == blob.format && sniff::inline(f));
     let disposition = format!(
         "{}; filename*=UTF-8''{}",
         if inline { "inline" } else { "attachment" },
-        kernel::web::urlencode(&r.file_name).replace('+', "%20")
+        kernel::web::urlencode(file_name).replace('+', "%20")
     );
     let mut builder = axum::http::Response::builder()
         .header(header::CONTENT_TYPE, blob.mime.as_str())
@@ -681,8 +750,7 @@ async fn file(
             .header(header::CONTENT_LENGTH, r.end - r.start),
         None => builder.status(StatusCode::OK).header(header::CONTENT_LENGTH, size),
     };
-    let body = Body::from_stream(download.body.map_err_into());
-    builder.body(body).map_err(AppError::internal)
+    builder.body(Body::from_stream(body.body.map_err_into())).map_err(AppError::internal)
 }
 
 /// Storage errors become I/O errors for the response body stream.
@@ -737,6 +805,8 @@ struct ReviewPage<'a> {
     levels: Vec<(&'static str, &'static str)>,
     errors: Vec<FieldError>,
     done: Option<usize>,
+    /// New versions of published resources waiting for this reviewer.
+    versions: Vec<(crate::versions::store::Version, Resource)>,
 }
 
 impl ReviewPage<'_> {
@@ -772,6 +842,7 @@ async fn render_review(
         levels: pairs(vocab::LEVELS),
         errors,
         done,
+        versions: crate::versions::queue(app, actor).await?,
     };
     let status = if page.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     Ok((status, ctx.render(&ctx.t("library-review-title"), &page)?).into_response())
@@ -809,11 +880,13 @@ async fn review_submit(
 
 // ---------- API ----------
 
+/// A completed upload's id and the metadata: what the API takes, and what the form posts after
+/// the page's script has uploaded the file.
 #[derive(Deserialize)]
 pub(crate) struct CreateBody {
-    upload_id: i64,
+    pub(crate) upload_id: i64,
     #[serde(flatten)]
-    input: ResourceInput,
+    pub(crate) input: ResourceInput,
 }
 
 impl Validate for CreateBody {
@@ -917,10 +990,20 @@ pub(crate) async fn api_queue(
 
 #[derive(Deserialize)]
 pub(crate) struct DecideBody {
+    #[serde(default)]
     publication_ids: Vec<i64>,
     decision: String,
     #[serde(default)]
     reason: String,
+}
+
+impl DecideBody {
+    pub(crate) fn decision(&self) -> Decision {
+        if self.decision == "reject" { Decision::Reject } else { Decision::Approve }
+    }
+    pub(crate) fn reason(&self) -> &str {
+        &self.reason
+    }
 }
 
 impl Validate for DecideBody {
@@ -938,8 +1021,7 @@ pub(crate) async fn api_decide(
     meta: RequestMeta,
     ApiJson(body): ApiJson<DecideBody>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    let decision = if body.decision == "reject" { Decision::Reject } else { Decision::Approve };
-    let changed = super::decide(&app, &actor, &meta, &body.publication_ids, decision, &body.reason).await?;
+    let changed = super::decide(&app, &actor, &meta, &body.publication_ids, body.decision(), &body.reason).await?;
     crate::search::refresh(&app, &changed).await?;
     Ok(Json(json!({ "resources": changed })))
 }

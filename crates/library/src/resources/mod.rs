@@ -19,7 +19,7 @@ use store::{Publication, Resource};
 pub const LEVELS: [(&str, &str); 4] =
     [("school", "school"), ("district", "district"), ("city", "city"), ("province", "province")];
 
-fn level_rank(level: &str) -> usize {
+pub(crate) fn level_rank(level: &str) -> usize {
     LEVELS.iter().position(|l| l.0 == level).unwrap_or(0)
 }
 
@@ -61,7 +61,7 @@ pub async fn visible(app: &App, actor: &Actor, id: i64) -> Result<(Resource, Vec
 }
 
 /// Checks what only the database can: the chapter belongs to a textbook of this stage and subject.
-async fn check_chapter(app: &App, input: &ResourceInput) -> Result<(), AppError> {
+pub(crate) async fn check_chapter(app: &App, input: &ResourceInput) -> Result<(), AppError> {
     if let Some(chapter) = input.chapter_id {
         let node = crate::catalogue::store::node(&app.db, chapter).await?;
         if !node.is_some_and(|n| n.stage == input.stage && n.subject == input.subject) {
@@ -85,32 +85,38 @@ pub async fn create(
     check(input)?;
     check_chapter(app, input).await?;
     let mut tx = app.db.begin().await?;
-    let upload = match uploads::store::upload_in(&mut tx, upload_id).await? {
-        Some(u) if u.owner_id == actor.person_id => u,
-        _ => return Err(AppError::invalid("upload", "library-error-upload-missing")),
-    };
-    let Some(sha) = upload.blob_sha256.as_deref().filter(|_| upload.status == "complete") else {
-        return Err(AppError::invalid("upload", "library-error-upload-incomplete"));
-    };
+    let (sha, file_name) = take_upload(&mut tx, actor, upload_id).await?;
     let new = store::NewResource {
         input,
-        blob_sha256: sha,
-        file_name: &upload.file_name,
+        blob_sha256: &sha,
+        file_name: &file_name,
         owner_id: actor.person_id,
         unit_id: actor.unit_id,
         unit_path: &actor.unit_path,
     };
     let id = store::create(&mut tx, &new).await?;
-    // The upload's bytes now count as the resource's.
-    tx.execute(kernel::db::sql("DELETE FROM uploads WHERE id = $1").bind(upload_id)).await?;
     audit::record(
         &mut tx,
         &Entry::by(actor, meta, "resource_create", "resource", id, input.title.trim(), actor.unit_path.clone())
-            .after(json!({ "file": upload.file_name, "sha256": sha })),
+            .after(json!({ "file": file_name, "sha256": sha })),
     )
     .await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// Takes the actor's completed upload for a resource (or a version of one): its content hash and
+/// file name. The upload row goes, so its bytes count once, as the resource's.
+pub(crate) async fn take_upload(tx: &mut kernel::db::Tx, actor: &Actor, upload_id: i64) -> Result<(String, String), AppError> {
+    let upload = match uploads::store::upload_in(tx, upload_id).await? {
+        Some(u) if u.owner_id == actor.person_id => u,
+        _ => return Err(AppError::invalid("upload", "library-error-upload-missing")),
+    };
+    let Some(sha) = upload.blob_sha256.clone().filter(|_| upload.status == "complete") else {
+        return Err(AppError::invalid("upload", "library-error-upload-incomplete"));
+    };
+    tx.execute(kernel::db::sql("DELETE FROM uploads WHERE id = $1").bind(upload_id)).await?;
+    Ok((sha, upload.file_name))
 }
 
 /// The author edits a draft or a rejected resource; it becomes a draft again.

@@ -6,7 +6,7 @@ use kernel::web::{Checks, Validate};
 use serde::{Deserialize, Deserializer};
 
 /// What an author fills in. Forms send every value as text, JSON may send numbers: both are read.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(default)]
 pub struct ResourceInput {
     pub title: String,

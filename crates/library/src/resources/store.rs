@@ -37,6 +37,8 @@ pub struct Resource {
     pub downloads: i64,
     pub rating_count: i64,
     pub rating_sum: i64,
+    /// The number of the version shown: 1 until a new version is approved.
+    pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,
     pub published_at: Option<i64>,
@@ -60,7 +62,7 @@ impl Resource {
 pub(crate) const RESOURCE: &str = "SELECT r.id, r.title, r.description, r.stage, r.grade, r.subject, r.edition, r.volume, r.chapter_id, \
     r.resource_type, r.language, r.keywords, r.authors, r.licence, r.duration_seconds, r.page_count, r.blob_sha256, \
     r.file_name, b.format, b.mime, b.size, r.owner_id, p.name AS owner_name, r.unit_id, r.unit_path, u.name AS unit_name, \
-    r.status, r.status_reason, r.views, r.downloads, r.rating_count, r.rating_sum, r.created_at, r.updated_at, r.published_at, \
+    r.status, r.status_reason, r.views, r.downloads, r.rating_count, r.rating_sum, r.version, r.created_at, r.updated_at, r.published_at, \
     r.changed_ms \
     FROM resources r JOIN blobs b ON b.sha256 = r.blob_sha256 JOIN people p ON p.id = r.owner_id \
     JOIN org_units u ON u.id = r.unit_id";
@@ -138,13 +140,33 @@ pub async fn create(tx: &mut Tx, r: &NewResource<'_>) -> Result<i64, DbError> {
 
 /// Rewrites the metadata of a draft or rejected resource, which goes back to draft.
 pub async fn update(tx: &mut Tx, id: i64, i: &ResourceInput) -> Result<(), DbError> {
-    tx.execute(
-        sql("UPDATE resources SET title = $2, description = $3, stage = $4, grade = $5, subject = $6, edition = $7, \
-             volume = $8, chapter_id = $9, resource_type = $10, language = $11, keywords = $12, authors = $13, licence = $14, \
-             duration_seconds = $15, page_count = $16, status = 'draft', status_reason = NULL, updated_at = $17, \
-             changed_ms = $18 WHERE id = $1")
-        .bind(id)
-        .bind(i.title.trim())
+    let q = sql(format!("UPDATE resources SET {METADATA_SET}, status = 'draft', status_reason = NULL WHERE id = $1"));
+    tx.execute(bind_metadata(q.bind(id), i)).await?;
+    Ok(())
+}
+
+/// Applies an approved new version: its metadata and file replace the resource's, which stays
+/// published.
+pub async fn apply_version(
+    tx: &mut Tx,
+    id: i64,
+    i: &ResourceInput,
+    blob_sha256: &str,
+    file_name: &str,
+    number: i64,
+) -> Result<(), DbError> {
+    let q = sql(format!("UPDATE resources SET {METADATA_SET}, blob_sha256 = $19, file_name = $20, version = $21 WHERE id = $1"));
+    tx.execute(bind_metadata(q.bind(id), i).bind(blob_sha256).bind(file_name).bind(number)).await?;
+    Ok(())
+}
+
+/// The described columns, $2 to $16, then updated_at $17 and changed_ms $18.
+const METADATA_SET: &str = "title = $2, description = $3, stage = $4, grade = $5, subject = $6, edition = $7, volume = $8, \
+    chapter_id = $9, resource_type = $10, language = $11, keywords = $12, authors = $13, licence = $14, duration_seconds = $15, \
+    page_count = $16, updated_at = $17, changed_ms = $18";
+
+fn bind_metadata(q: kernel::db::Query, i: &ResourceInput) -> kernel::db::Query {
+    q.bind(i.title.trim())
         .bind(i.description.trim())
         .bind(i.stage.as_str())
         .bind(i.grade)
@@ -160,10 +182,7 @@ pub async fn update(tx: &mut Tx, id: i64, i: &ResourceInput) -> Result<(), DbErr
         .bind(i.duration_seconds)
         .bind(i.page_count)
         .bind(kernel::now())
-        .bind(now_ms()),
-    )
-    .await?;
-    Ok(())
+        .bind(now_ms())
 }
 
 pub async fn set_status(tx: &mut Tx, id: i64, status: &str, reason: Option<&str>) -> Result<(), DbError> {

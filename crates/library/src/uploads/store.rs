@@ -138,7 +138,8 @@ pub async fn blob(db: &Db, sha256: &str) -> Result<Option<Blob>, DbError> {
     db.fetch_optional(sql("SELECT sha256, size, format, mime, storage_key FROM blobs WHERE sha256 = $1").bind(sha256)).await
 }
 
-/// Bytes a person, or a unit, already takes up: their resources' files plus unfinished uploads.
+/// Bytes a person, or a unit, already takes up: their resources' files, new versions awaiting
+/// review, and unfinished uploads.
 pub async fn usage(db: &Db, column: Usage, id: i64) -> Result<i64, DbError> {
     let col = match column {
         Usage::Owner => "owner_id",
@@ -148,7 +149,10 @@ pub async fn usage(db: &Db, column: Usage, id: i64) -> Result<i64, DbError> {
         .fetch_one(
             sql(format!(
                 "SELECT CAST(COALESCE((SELECT SUM(b.size) FROM resources r JOIN blobs b ON b.sha256 = r.blob_sha256 \
-                 WHERE r.{col} = $1), 0) + COALESCE((SELECT SUM(size) FROM uploads WHERE {col} = $1), 0) AS BIGINT)"
+                 WHERE r.{col} = $1), 0) + COALESCE((SELECT SUM(b.size) FROM resource_versions v \
+                 JOIN resources r ON r.id = v.resource_id JOIN blobs b ON b.sha256 = v.blob_sha256 \
+                 WHERE v.status = 'pending' AND r.{col} = $1), 0) \
+                 + COALESCE((SELECT SUM(size) FROM uploads WHERE {col} = $1), 0) AS BIGINT)"
             ))
             .bind(id),
         )

@@ -739,3 +739,106 @@ db_test!(favourites_ratings_and_comments_follow_visibility_and_moderation, |t| {
     let favs: Value = head.get(url("/api/v1/favourites".into())).send().await.unwrap().json().await.unwrap();
     assert!(favs["resources"].as_array().unwrap().is_empty());
 });
+
+db_test!(a_new_version_is_reviewed_while_the_published_one_stays, |t| {
+    let r = region(&t).await;
+    staff(&t, &r).await;
+    let teacher = signed_in(&t, "teacher").await;
+    let id = draft(&t, &teacher, "勾股定理的证明", 70).await;
+    publish_region_wide(&t, id).await;
+    let head = signed_in(&t, "head").await;
+    assert_eq!(head.put(t.url(&format!("/api/v1/resources/{id}/favourite"))).send().await.unwrap().status(), 200);
+    let rated = head.put(t.url(&format!("/api/v1/resources/{id}/rating"))).json(&json!({ "stars": 4 })).send().await.unwrap();
+    assert_eq!(rated.status(), 200);
+    let file = |c: &Client| c.get(t.url(&format!("/api/v1/resources/{id}/file"))).send();
+    let v1_sha = sha(&file(&head).await.unwrap().bytes().await.unwrap());
+
+    // The author proposes version 2: a new file and a better title.
+    let propose = |c: &Client, seed: u8, title: &'static str| {
+        let (c, t) = (c.clone(), &t);
+        async move {
+            let upload_id = upload(t, &c, "勾股定理的证明（修订）.pdf", &pdf(40_000, seed)).await;
+            let mut body = metadata(title);
+            body["upload_id"] = json!(upload_id);
+            c.post(t.url(&format!("/api/v1/resources/{id}/versions"))).json(&body).send().await.unwrap()
+        }
+    };
+    let v2 = propose(&teacher, 72, "勾股定理的证明（修订版）").await;
+    assert_eq!(v2.status(), 201, "{}", v2.text().await.unwrap());
+    let again = propose(&teacher, 73, "再改一次").await;
+    assert_eq!(again.status(), 422, "one proposal at a time");
+    // Meanwhile everyone still gets version 1.
+    let shown: Value = head.get(t.url(&format!("/api/v1/resources/{id}"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(shown["resource"]["title"], "勾股定理的证明");
+    assert_eq!(sha(&file(&head).await.unwrap().bytes().await.unwrap()), v1_sha);
+    assert_eq!(
+        head.get(t.url(&format!("/api/v1/resources/{id}/versions"))).send().await.unwrap().status(),
+        404,
+        "only author and reviewers"
+    );
+
+    // Reviewed at the highest level it is published at (the city), never by the author.
+    let pending: Value =
+        signed_in(&t, "city-admin").await.get(t.url("/api/v1/versions")).send().await.unwrap().json().await.unwrap();
+    let version_id = pending["items"][0]["version_id"].as_i64().unwrap();
+    assert_eq!(pending["items"][0]["proposed_title"], "勾股定理的证明（修订版）");
+    let decide_version = |c: &Client, decision: &str, reason: &str| {
+        c.post(t.url(&format!("/api/v1/versions/{version_id}/decision")))
+            .json(&json!({ "decision": decision, "reason": reason }))
+            .send()
+    };
+    let school = signed_in(&t, "s1-reviewer").await;
+    assert_eq!(decide_version(&school, "approve", "").await.unwrap().status(), 403, "the school is not the highest level");
+    assert_eq!(decide_version(&teacher, "approve", "").await.unwrap().status(), 403);
+    let s3 = signed_in(&t, "s3-teacher").await;
+    assert_eq!(
+        decide_version(&s3, "approve", "").await.unwrap().status(),
+        403,
+        "sees it (published city-wide) but reviews nothing"
+    );
+    let city = signed_in(&t, "city-admin").await;
+    let reviewer_file = city.get(t.url(&format!("/library/versions/{version_id}/file"))).send().await.unwrap();
+    assert_eq!(reviewer_file.status(), 200, "the reviewer reads the new file before deciding");
+    assert_eq!(head.get(t.url(&format!("/library/versions/{version_id}/file"))).send().await.unwrap().status(), 404);
+    assert_eq!(decide_version(&city, "approve", "").await.unwrap().status(), 200);
+
+    // Version 2 is the resource now: same id, favourites and ratings kept.
+    let shown: Value = head.get(t.url(&format!("/api/v1/resources/{id}"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        (shown["resource"]["title"].as_str(), shown["resource"]["version"].as_i64()),
+        (Some("勾股定理的证明（修订版）"), Some(2))
+    );
+    assert_eq!(shown["resource"]["rating_count"], 1);
+    assert_ne!(sha(&file(&head).await.unwrap().bytes().await.unwrap()), v1_sha);
+    let favs: Value = head.get(t.url("/api/v1/favourites")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(favs["resources"][0]["id"], id);
+    assert_eq!(found(&t, &head, "q=修订版").await, [id]);
+
+    // A rejected version 3 leaves version 2 in place, with the reason for its author.
+    assert_eq!(propose(&teacher, 74, "勾股定理的证明（第三版）").await.status(), 201);
+    let pending: Value = city.get(t.url("/api/v1/versions")).send().await.unwrap().json().await.unwrap();
+    let v3 = pending["items"][0]["version_id"].as_i64().unwrap();
+    let no_reason =
+        city.post(t.url(&format!("/api/v1/versions/{v3}/decision"))).json(&json!({ "decision": "reject" })).send().await.unwrap();
+    assert_eq!(no_reason.status(), 422);
+    let rejected = city
+        .post(t.url(&format!("/api/v1/versions/{v3}/decision")))
+        .json(&json!({ "decision": "reject", "reason": "图片不清晰" }))
+        .send();
+    assert_eq!(rejected.await.unwrap().status(), 200);
+    let mine: Value = teacher.get(t.url(&format!("/api/v1/resources/{id}/versions"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(mine["version"], 2);
+    assert_eq!(
+        (mine["versions"][0]["status"].as_str(), mine["versions"][0]["reason"].as_str()),
+        (Some("rejected"), Some("图片不清晰"))
+    );
+    let page = teacher.get(t.url(&format!("/library/resources/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(
+        page.contains("图片不清晰") && page.contains("data-testid=\"version-new\""),
+        "the author reads why and may try again"
+    );
+
+    // Someone of a neighbouring district can propose nothing for it.
+    let neighbour = propose(&s3, 75, "冒名修订").await;
+    assert_eq!(neighbour.status(), 404);
+});
