@@ -332,6 +332,10 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
 }
 
 /// Input checks, shared by forms and JSON so a rule is written once.
+/// A form of buttons only (its CSRF token aside): take down, recommend, delete.
+#[derive(Debug, serde::Deserialize)]
+pub struct EmptyForm {}
+
 pub trait Validate {
     fn validate(&self, v: &mut Checks);
 }

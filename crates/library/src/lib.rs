@@ -5,6 +5,7 @@ pub mod catalogue;
 pub mod feedback;
 pub mod oai;
 pub mod openapi;
+pub mod packages;
 pub mod resources;
 pub mod search;
 pub mod sniff;
@@ -26,6 +27,7 @@ pub fn routes() -> Router<App> {
         .merge(oai::http::routes())
         .merge(feedback::http::routes())
         .merge(versions::http::routes())
+        .merge(packages::http::routes())
 }
 
 const EVERYONE: &[Role] = &Role::ALL;
@@ -38,6 +40,7 @@ pub fn nav() -> Vec<NavLink> {
         NavLink { key: "nav-library", href: "/library", roles: EVERYONE },
         NavLink { key: "nav-library-mine", href: "/library/mine", roles: CONTRIBUTORS },
         NavLink { key: "nav-library-favourites", href: "/library/favourites", roles: EVERYONE },
+        NavLink { key: "nav-library-packages", href: "/library/packages", roles: CONTRIBUTORS },
         NavLink { key: "nav-library-review", href: "/library/review", roles: REVIEWERS },
     ]
 }

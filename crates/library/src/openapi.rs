@@ -34,5 +34,12 @@ use utoipa::OpenApi;
     crate::versions::http::api_propose,
     crate::versions::http::api_queue,
     crate::versions::http::api_decide,
+    crate::packages::http::api_list,
+    crate::packages::http::api_create,
+    crate::packages::http::api_get,
+    crate::packages::http::api_update,
+    crate::packages::http::api_delete,
+    crate::packages::http::api_add,
+    crate::packages::http::api_remove,
 ))]
 pub struct LibraryApi;

@@ -133,15 +133,12 @@ async fn rename_submit(
     Ok(Redirect::to(&format!("/library/catalogue?textbook={}", node.path_ids()[0])).into_response())
 }
 
-#[derive(Deserialize)]
-struct Nothing {}
-
 async fn delete_submit(
     State(app): State<App>,
     actor: Actor,
     meta: RequestMeta,
     Path(id): Path<i64>,
-    CsrfForm(_): CsrfForm<Nothing>,
+    CsrfForm(_): CsrfForm<kernel::web::EmptyForm>,
 ) -> Result<Response, AppError> {
     if !may_edit(&actor) {
         return Err(AppError::Forbidden);

@@ -446,6 +446,9 @@ struct ResourcePage<'a> {
     feedback: Option<Feedback>,
     /// New versions, for the author and the reviewers.
     versions: Option<VersionsView>,
+    /// The person's own lesson packages, to add the resource to.
+    packages: Vec<crate::packages::store::Package>,
+    may_package: bool,
 }
 
 struct VersionsView {
@@ -541,6 +544,13 @@ async fn resource_page(
     let moderator = super::moderates_resource(&actor, &r, &publications);
     let may_take_down = r.status != "taken_down" && moderator;
     let mine = r.owner_id == actor.person_id;
+    let may_package = uploads::may_contribute(&actor) && r.status != "taken_down";
+    let packages = if may_package {
+        let all = crate::packages::store::for_person(&app.db, actor.person_id, actor.unit_id).await?;
+        all.into_iter().filter(|p| p.owner_id == actor.person_id).collect()
+    } else {
+        Vec::new()
+    };
     let reviewer = crate::versions::reviews(&actor, &r, &publications);
     let versions = if mine || reviewer {
         let list = crate::versions::store::of_resource(&app.db, id).await?;
@@ -586,6 +596,8 @@ async fn resource_page(
         levels,
         feedback,
         versions,
+        packages,
+        may_package,
     };
     let title = page.resource.title.clone();
     Ok(ctx.render(&title, &page)?.into_response())
@@ -609,15 +621,12 @@ async fn submit_submit(
     Ok(Redirect::to(&format!("/library/resources/{id}")).into_response())
 }
 
-#[derive(Deserialize)]
-struct Nothing {}
-
 async fn recommend_submit(
     State(app): State<App>,
     actor: Actor,
     meta: RequestMeta,
     Path(id): Path<i64>,
-    CsrfForm(_): CsrfForm<Nothing>,
+    CsrfForm(_): CsrfForm<kernel::web::EmptyForm>,
 ) -> Result<Response, AppError> {
     super::recommend(&app, &actor, &meta, id).await?;
     Ok(Redirect::to(&format!("/library/resources/{id}")).into_response())

@@ -61,10 +61,11 @@ pub async fn visible(app: &App, actor: &Actor, id: i64) -> Result<(Resource, Vec
 }
 
 /// Checks what only the database can: the chapter belongs to a textbook of this stage and subject.
-pub(crate) async fn check_chapter(app: &App, input: &ResourceInput) -> Result<(), AppError> {
-    if let Some(chapter) = input.chapter_id {
+/// A chapter, if given, must be of a textbook of the same stage and subject.
+pub(crate) async fn check_chapter(app: &App, chapter_id: Option<i64>, stage: &str, subject: &str) -> Result<(), AppError> {
+    if let Some(chapter) = chapter_id {
         let node = crate::catalogue::store::node(&app.db, chapter).await?;
-        if !node.is_some_and(|n| n.stage == input.stage && n.subject == input.subject) {
+        if !node.is_some_and(|n| n.stage == stage && n.subject == subject) {
             return Err(AppError::invalid("chapter_id", "library-error-chapter"));
         }
     }
@@ -83,7 +84,7 @@ pub async fn create(
         return Err(AppError::Forbidden);
     }
     check(input)?;
-    check_chapter(app, input).await?;
+    check_chapter(app, input.chapter_id, &input.stage, &input.subject).await?;
     let mut tx = app.db.begin().await?;
     let (sha, file_name) = take_upload(&mut tx, actor, upload_id).await?;
     let new = store::NewResource {
@@ -122,7 +123,7 @@ pub(crate) async fn take_upload(tx: &mut kernel::db::Tx, actor: &Actor, upload_i
 /// The author edits a draft or a rejected resource; it becomes a draft again.
 pub async fn update(app: &App, actor: &Actor, meta: &RequestMeta, id: i64, input: &ResourceInput) -> Result<(), AppError> {
     check(input)?;
-    check_chapter(app, input).await?;
+    check_chapter(app, input.chapter_id, &input.stage, &input.subject).await?;
     let mut tx = app.db.begin().await?;
     let r = store::get_in(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     if r.owner_id != actor.person_id {

@@ -32,7 +32,7 @@ pub struct ResourceInput {
 
 /// A whole number sent as a JSON number or as text; empty text is none. Anything else is an error
 /// that names the field.
-fn number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+pub(crate) fn number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Raw {
@@ -63,29 +63,7 @@ impl Validate for ResourceInput {
         v.required("title", &self.title).max_chars("title", &self.title, 120);
         v.max_chars("description", &self.description, 4000);
         v.max_chars("keywords", &self.keywords, 200).max_chars("authors", &self.authors, 200);
-        match kernel_stage_years(&self.stage) {
-            None if self.stage.is_empty() => {
-                v.add("stage", "error-field-required");
-            }
-            None => {
-                v.push(FieldError::new("stage", "library-error-code").arg("value", &self.stage));
-            }
-            Some(years) => {
-                if let Some(g) = self.grade
-                    && !(1..=years).contains(&g)
-                {
-                    v.push(FieldError::new("grade", "library-error-grade").arg("max", years));
-                }
-            }
-        }
-        coded(v, "subject", &self.subject, vocab::SUBJECTS, true);
-        if !self.subject.is_empty()
-            && kernel_stage_years(&self.stage).is_some()
-            && vocab::find(vocab::SUBJECTS, &self.subject).is_some()
-            && !vocab::subjects_of_stage(&self.stage).contains(&self.subject.as_str())
-        {
-            v.add("subject", "library-error-subject-stage");
-        }
+        classification(v, &self.stage, self.grade, &self.subject);
         coded(v, "edition", &self.edition, vocab::EDITIONS, false);
         coded(v, "volume", &self.volume, vocab::VOLUMES, false);
         coded(v, "resource_type", &self.resource_type, vocab::RESOURCE_TYPES, true);
@@ -96,6 +74,34 @@ impl Validate for ResourceInput {
                 v.add(field, "error-field-malformed");
             }
         }
+    }
+}
+
+/// Stage, grade within it, and a subject taught at that stage: what places a resource (or a
+/// lesson package) in the curriculum.
+pub(crate) fn classification(v: &mut Checks, stage: &str, grade: Option<i64>, subject: &str) {
+    match kernel_stage_years(stage) {
+        None if stage.is_empty() => {
+            v.add("stage", "error-field-required");
+        }
+        None => {
+            v.push(FieldError::new("stage", "library-error-code").arg("value", stage));
+        }
+        Some(years) => {
+            if let Some(g) = grade
+                && !(1..=years).contains(&g)
+            {
+                v.push(FieldError::new("grade", "library-error-grade").arg("max", years));
+            }
+        }
+    }
+    coded(v, "subject", subject, vocab::SUBJECTS, true);
+    if !subject.is_empty()
+        && kernel_stage_years(stage).is_some()
+        && vocab::find(vocab::SUBJECTS, subject).is_some()
+        && !vocab::subjects_of_stage(stage).contains(&subject)
+    {
+        v.add("subject", "library-error-subject-stage");
     }
 }
 

@@ -39,7 +39,7 @@ pub async fn propose(
         return Err(AppError::invalid("status", "library-error-not-published"));
     }
     check(input)?;
-    resources::check_chapter(app, input).await?;
+    resources::check_chapter(app, input.chapter_id, &input.stage, &input.subject).await?;
     let mut tx = app.db.begin().await?;
     if store::has_pending(&mut tx, id).await? {
         return Err(AppError::invalid("version", "library-error-version-pending"));

@@ -842,3 +842,82 @@ db_test!(a_new_version_is_reviewed_while_the_published_one_stays, |t| {
     let neighbour = propose(&s3, 75, "冒名修订").await;
     assert_eq!(neighbour.status(), 404);
 });
+
+db_test!(lesson_packages_gather_resources_and_are_shared_with_the_school_only, |t| {
+    let r = region(&t).await;
+    staff(&t, &r).await;
+    let teacher = signed_in(&t, "teacher").await;
+    let reviewer = signed_in(&t, "s1-reviewer").await;
+    let published = draft(&t, &teacher, "勾股定理的证明", 80).await;
+    assert_eq!(submit(&t, &teacher, published, "school").await.status(), 200);
+    let pubs: Vec<i64> = queue(&t, &reviewer).await.iter().map(|i| i["publication_id"].as_i64().unwrap()).collect();
+    assert_eq!(decide(&t, &reviewer, &pubs, "approve", "").await.status(), 200);
+    let own_draft = draft(&t, &teacher, "我的草稿教案", 81).await;
+    // Another school's resource, which the teacher cannot see.
+    let s2 = signed_in(&t, "s2-teacher").await;
+    let elsewhere = draft(&t, &s2, "二中的课件", 82).await;
+
+    let body = json!({ "title": "勾股定理 第1课时", "stage": "junior", "grade": "2", "subject": "math", "shared": false });
+    let created = teacher.post(t.url("/api/v1/packages")).json(&body).send().await.unwrap();
+    assert_eq!(created.status(), 201, "{}", created.text().await.unwrap());
+    let id = created.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let bad = teacher
+        .post(t.url("/api/v1/packages"))
+        .json(&json!({ "title": "", "stage": "junior", "subject": "alchemy" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+    let fields: Vec<Value> =
+        bad.json::<Value>().await.unwrap()["details"].as_array().unwrap().iter().map(|d| d["field"].clone()).collect();
+    assert_eq!(fields, [json!("title"), json!("subject")]);
+    let student = signed_in(&t, "student").await;
+    assert_eq!(student.post(t.url("/api/v1/packages")).json(&body).send().await.unwrap().status(), 403);
+
+    let add = |c: &Client, resource: i64, note: &str| {
+        c.post(t.url(&format!("/api/v1/packages/{id}/items"))).json(&json!({ "resource_id": resource, "note": note })).send()
+    };
+    assert_eq!(add(&teacher, published, "课前播放，引出问题").await.unwrap().status(), 200);
+    assert_eq!(add(&teacher, own_draft, "").await.unwrap().status(), 200);
+    assert_eq!(add(&teacher, elsewhere, "").await.unwrap().status(), 422, "only what the teacher may see");
+    assert_eq!(add(&teacher, published, "改一下说明").await.unwrap().status(), 200, "adding again changes the note");
+    let mine: Value = teacher.get(t.url(&format!("/api/v1/packages/{id}"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(mine["items"].as_array().unwrap().len(), 2);
+    assert_eq!(mine["items"][0]["note"], "改一下说明");
+
+    // Private: colleagues are refused until it is shared; then they see what they may see.
+    let head = signed_in(&t, "head").await;
+    assert_eq!(head.get(t.url(&format!("/api/v1/packages/{id}"))).send().await.unwrap().status(), 404);
+    let shared = json!({ "title": "勾股定理 第1课时", "stage": "junior", "grade": 2, "subject": "math", "shared": true });
+    assert_eq!(teacher.put(t.url(&format!("/api/v1/packages/{id}"))).json(&shared).send().await.unwrap().status(), 200);
+    let seen: Value = head.get(t.url(&format!("/api/v1/packages/{id}"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(seen["items"].as_array().unwrap().len(), 1, "the teacher's draft is not the colleague's to see");
+    assert_eq!(seen["hidden"], 1);
+    let list: Value = head.get(t.url("/api/v1/packages")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(list["packages"][0]["id"], id);
+    let html = head.get(t.url(&format!("/library/packages/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("勾股定理的证明") && !html.contains("我的草稿教案"));
+    // Read-only for colleagues; nothing at all for a neighbouring school or district.
+    assert_eq!(head.put(t.url(&format!("/api/v1/packages/{id}"))).json(&shared).send().await.unwrap().status(), 403);
+    assert_eq!(add(&head, published, "").await.unwrap().status(), 403);
+    assert_eq!(head.delete(t.url(&format!("/api/v1/packages/{id}"))).send().await.unwrap().status(), 403);
+    for other in [&s2, &signed_in(&t, "s3-teacher").await] {
+        assert_eq!(other.get(t.url(&format!("/api/v1/packages/{id}"))).send().await.unwrap().status(), 404);
+        assert_eq!(add(other, published, "").await.unwrap().status(), 404);
+        let listed: Value = other.get(t.url("/api/v1/packages")).send().await.unwrap().json().await.unwrap();
+        assert!(listed["packages"].as_array().unwrap().is_empty());
+    }
+    // The pages render for the owner, and the resource page offers the package.
+    for path in ["/library/packages".to_string(), format!("/library/packages/{id}"), format!("/library/resources/{published}")] {
+        let page = teacher.get(t.url(&path)).send().await.unwrap();
+        assert_eq!(page.status(), 200, "{path}");
+        let text = page.text().await.unwrap();
+        assert!(!text.contains(">library-"), "an untranslated key on {path}");
+        if path.contains("resources") {
+            assert!(text.contains("data-testid=\"package-add\""));
+        }
+    }
+    assert_eq!(teacher.delete(t.url(&format!("/api/v1/packages/{id}/items/{own_draft}"))).send().await.unwrap().status(), 200);
+    assert_eq!(teacher.delete(t.url(&format!("/api/v1/packages/{id}"))).send().await.unwrap().status(), 200);
+    assert_eq!(count(&t, "SELECT CAST(COUNT(*) AS BIGINT) FROM lesson_package_items").await, 0);
+});
