@@ -32,8 +32,11 @@ pub fn routes() -> Router<App> {
         .route("/api/v1/packages/{id}/items/{resource}", delete(api_remove))
 }
 
+/// Options of a select: code and name.
+type Options = Vec<(&'static str, &'static str)>;
+
 /// Stage and subject choices for the package form.
-fn choices(locale: kernel::i18n::Locale) -> (Vec<(&'static str, &'static str)>, Vec<(&'static str, &'static str)>) {
+fn choices(locale: kernel::i18n::Locale) -> (Options, Options) {
     let stages = ["primary", "junior", "senior", "vocational", "preschool"]
         .into_iter()
         .map(|s| (s, directory::codes::stage_name(s, locale)))
@@ -51,8 +54,8 @@ struct ListPage<'a> {
     input: PackageInput,
     errors: Vec<FieldError>,
     may_create: bool,
-    stages: Vec<(&'static str, &'static str)>,
-    subjects: Vec<(&'static str, &'static str)>,
+    stages: Options,
+    subjects: Options,
 }
 
 impl ListPage<'_> {
@@ -114,8 +117,8 @@ struct PackagePage<'a> {
     mine: bool,
     input: PackageInput,
     errors: Vec<FieldError>,
-    stages: Vec<(&'static str, &'static str)>,
-    subjects: Vec<(&'static str, &'static str)>,
+    stages: Options,
+    subjects: Options,
 }
 
 impl PackagePage<'_> {
