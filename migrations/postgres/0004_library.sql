@@ -78,8 +78,14 @@ CREATE TABLE resources (
     licence          TEXT NOT NULL,
     duration_seconds BIGINT,
     page_count       BIGINT,
-    blob_sha256      TEXT NOT NULL REFERENCES blobs (sha256),
+    -- The file; none for a record harvested from another platform, which links to its source.
+    blob_sha256      TEXT REFERENCES blobs (sha256),
     file_name        TEXT NOT NULL,
+    -- Provenance of a harvested record (源自 …): the platform, the record's page there, and its
+    -- OAI identifier, which keeps a record from being harvested twice.
+    source_name      TEXT,
+    source_url       TEXT,
+    source_identifier TEXT,
     owner_id         BIGINT NOT NULL REFERENCES people (id),
     unit_id          BIGINT NOT NULL REFERENCES org_units (id),
     unit_path        TEXT COLLATE "C" NOT NULL,
@@ -91,8 +97,10 @@ CREATE TABLE resources (
     updated_at       BIGINT NOT NULL,
     published_at     BIGINT,
     changed_ms       BIGINT NOT NULL,
-    CONSTRAINT resources_status_check CHECK (status IN ('draft', 'submitted', 'approved', 'rejected', 'taken_down'))
+    CONSTRAINT resources_status_check CHECK (status IN ('draft', 'submitted', 'approved', 'rejected', 'taken_down')),
+    CONSTRAINT resources_file_check CHECK (blob_sha256 IS NOT NULL OR source_url IS NOT NULL)
 );
+CREATE UNIQUE INDEX resources_source_identifier_key ON resources (source_identifier) WHERE source_identifier IS NOT NULL;
 CREATE INDEX resources_owner_idx ON resources (owner_id, updated_at);
 CREATE INDEX resources_unit_path_idx ON resources (unit_path);
 CREATE INDEX resources_changed_idx ON resources (changed_ms);

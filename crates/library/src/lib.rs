@@ -3,6 +3,7 @@
 
 pub mod catalogue;
 pub mod feedback;
+pub mod harvest;
 pub mod oai;
 pub mod openapi;
 pub mod packages;
@@ -28,6 +29,7 @@ pub fn routes() -> Router<App> {
         .merge(feedback::http::routes())
         .merge(versions::http::routes())
         .merge(packages::http::routes())
+        .merge(harvest::http::routes())
 }
 
 const EVERYONE: &[Role] = &Role::ALL;
@@ -42,5 +44,6 @@ pub fn nav() -> Vec<NavLink> {
         NavLink { key: "nav-library-favourites", href: "/library/favourites", roles: EVERYONE },
         NavLink { key: "nav-library-packages", href: "/library/packages", roles: CONTRIBUTORS },
         NavLink { key: "nav-library-review", href: "/library/review", roles: REVIEWERS },
+        NavLink { key: "nav-library-harvest", href: "/library/harvest", roles: &[Role::RegionAdmin] },
     ]
 }

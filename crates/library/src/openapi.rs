@@ -41,5 +41,8 @@ use utoipa::OpenApi;
     crate::packages::http::api_delete,
     crate::packages::http::api_add,
     crate::packages::http::api_remove,
+    crate::harvest::http::api_list,
+    crate::harvest::http::api_add,
+    crate::harvest::http::api_run,
 ))]
 pub struct LibraryApi;

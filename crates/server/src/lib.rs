@@ -145,7 +145,7 @@ pub async fn serve(
     Ok(())
 }
 
-/// Periodic clean-up: audit retention, and import jobs whose process died.
+/// Periodic work: audit retention, import jobs whose process died, expired uploads, due harvests.
 fn spawn_housekeeping(app: App) {
     let jobs_app = app.clone();
     tokio::spawn(async move {
@@ -163,6 +163,9 @@ fn spawn_housekeeping(app: App) {
                     Ok(n) if n > 0 => tracing::info!(uploads = n, "expired unfinished uploads removed"),
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "could not remove expired uploads"),
+                }
+                if let Err(e) = library::harvest::run_due(&jobs_app).await {
+                    tracing::warn!(error = %e, "could not run the due harvests");
                 }
                 at_start = false;
             }

@@ -8,6 +8,7 @@
 mod csv;
 mod write;
 mod xlsx;
+pub mod xml;
 mod zipped;
 
 use std::fs::File;

@@ -6,8 +6,9 @@ use std::io::{BufReader, Read, Take};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::xml::event_text;
 use quick_xml::XmlVersion;
-use quick_xml::events::{BytesRef, BytesStart, Event};
+use quick_xml::events::{BytesStart, Event};
 
 use crate::zipped::{Inflated, Package, Source, from_io};
 use crate::{Cell, Limits, Record, SheetError, is_blank, push_capped, trim_row};
@@ -42,32 +43,6 @@ fn attr(e: &BytesStart, name: &str) -> Option<String> {
 /// allocating per cell would show.
 fn raw_attr<'a>(e: &'a BytesStart, name: &str) -> Option<Cow<'a, str>> {
     e.attributes().flatten().find(|a| a.key.local_name().as_ref() == name).map(|a| a.value)
-}
-
-/// Character data of a text-like event, entity references resolved.
-fn event_text<'a>(event: &'a Event) -> Option<Cow<'a, str>> {
-    match event {
-        Event::Text(t) => Some(t.xml10_content()),
-        Event::CData(t) => Some(t.xml10_content()),
-        Event::GeneralRef(r) => Some(resolve_ref(r)),
-        _ => None,
-    }
-}
-
-fn resolve_ref(r: &BytesRef) -> Cow<'static, str> {
-    match r.resolve_char_ref() {
-        Ok(Some(ch)) => Cow::Owned(ch.to_string()),
-        Ok(None) => match &**r {
-            "amp" => Cow::Borrowed("&"),
-            "lt" => Cow::Borrowed("<"),
-            "gt" => Cow::Borrowed(">"),
-            "quot" => Cow::Borrowed("\""),
-            "apos" => Cow::Borrowed("'"),
-            // No DTD entities are expanded (no billion laughs); keep unknown ones visible.
-            other => Cow::Owned(format!("&{other};")),
-        },
-        Err(_) => Cow::Owned(format!("&{};", &**r)),
-    }
 }
 
 /// Decodes the `_xHHHH_` escapes Excel writes for control characters (and `_x005F_` for "_").

@@ -45,8 +45,10 @@ impl Set {
     }
 }
 
-/// Resources with an approved publication at a top unit of the tree.
-const PUBLIC: &str = "EXISTS (SELECT 1 FROM publications pb JOIN org_units top ON top.id = pb.scope_id \
+/// Resources with an approved publication at a top unit of the tree, made here: records harvested
+/// from elsewhere are not passed on, or two platforms harvesting each other would copy each
+/// other's copies back and forth.
+const PUBLIC: &str = "r.source_identifier IS NULL AND EXISTS (SELECT 1 FROM publications pb JOIN org_units top ON top.id = pb.scope_id \
     WHERE pb.resource_id = r.id AND pb.status = 'approved' AND top.parent_id IS NULL)";
 
 fn filtered(select: &str, s: &Selection) -> kernel::db::Query {

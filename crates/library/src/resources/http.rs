@@ -702,6 +702,13 @@ async fn file(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let (r, _) = super::visible(&app, &actor, id).await?;
+    if r.blob_sha256.is_empty()
+        && let Some(url) = &r.source_url
+    {
+        // A harvested record: its file is at the source.
+        super::count_use(&app, &actor, id, q.download).await?;
+        return Ok(Redirect::to(url).into_response());
+    }
     // A download, or the first byte of a preview, counts once; the seeks that follow do not.
     let from_start =
         headers.get(header::RANGE).and_then(|v| v.to_str().ok()).is_none_or(|v| v.trim_start_matches("bytes=").starts_with("0-"));

@@ -21,11 +21,15 @@ pub struct Resource {
     pub licence: String,
     pub duration_seconds: Option<i64>,
     pub page_count: Option<i64>,
+    /// Empty for a harvested record, which has no file here.
     pub blob_sha256: String,
     pub file_name: String,
     pub format: String,
     pub mime: String,
     pub size: i64,
+    /// Where a harvested record comes from (源自 …), and its page there.
+    pub source_name: Option<String>,
+    pub source_url: Option<String>,
     pub owner_id: i64,
     pub owner_name: String,
     pub unit_id: i64,
@@ -59,12 +63,16 @@ impl Resource {
     }
 }
 
+/// A resource with its file's format, type and size; a harvested record without a file reads as
+/// format `link`, size 0.
 pub(crate) const RESOURCE: &str = "SELECT r.id, r.title, r.description, r.stage, r.grade, r.subject, r.edition, r.volume, r.chapter_id, \
-    r.resource_type, r.language, r.keywords, r.authors, r.licence, r.duration_seconds, r.page_count, r.blob_sha256, \
-    r.file_name, b.format, b.mime, b.size, r.owner_id, p.name AS owner_name, r.unit_id, r.unit_path, u.name AS unit_name, \
+    r.resource_type, r.language, r.keywords, r.authors, r.licence, r.duration_seconds, r.page_count, \
+    COALESCE(r.blob_sha256, '') AS blob_sha256, r.file_name, COALESCE(b.format, 'link') AS format, \
+    COALESCE(b.mime, 'text/html') AS mime, COALESCE(b.size, 0) AS size, r.source_name, r.source_url, \
+    r.owner_id, p.name AS owner_name, r.unit_id, r.unit_path, u.name AS unit_name, \
     r.status, r.status_reason, r.views, r.downloads, r.rating_count, r.rating_sum, r.version, r.created_at, r.updated_at, r.published_at, \
     r.changed_ms \
-    FROM resources r JOIN blobs b ON b.sha256 = r.blob_sha256 JOIN people p ON p.id = r.owner_id \
+    FROM resources r LEFT JOIN blobs b ON b.sha256 = r.blob_sha256 JOIN people p ON p.id = r.owner_id \
     JOIN org_units u ON u.id = r.unit_id";
 
 pub async fn get(db: &Db, id: i64) -> Result<Option<Resource>, DbError> {
@@ -304,8 +312,8 @@ pub async fn queue(db: &Db, path: &str, not_owner: i64, f: &QueueFilter<'_>) -> 
     let (lo, hi) = path_range(path);
     let mut q =
         sql("SELECT p.id AS publication_id, p.level, s.name AS scope_name, p.requested_at, r.id AS resource_id, r.title, \
-         r.subject, r.stage, r.resource_type, b.format, o.name AS owner_name, u.name AS unit_name FROM publications p \
-         JOIN resources r ON r.id = p.resource_id JOIN blobs b ON b.sha256 = r.blob_sha256 \
+         r.subject, r.stage, r.resource_type, COALESCE(b.format, 'link') AS format, o.name AS owner_name, u.name AS unit_name \
+         FROM publications p JOIN resources r ON r.id = p.resource_id LEFT JOIN blobs b ON b.sha256 = r.blob_sha256 \
          JOIN people o ON o.id = r.owner_id JOIN org_units u ON u.id = r.unit_id JOIN org_units s ON s.id = p.scope_id \
          WHERE p.status = 'pending' AND r.status <> 'taken_down' AND p.scope_path >= $1 AND p.scope_path < $2 \
          AND r.owner_id <> $3")

@@ -921,3 +921,118 @@ db_test!(lesson_packages_gather_resources_and_are_shared_with_the_school_only, |
     assert_eq!(teacher.delete(t.url(&format!("/api/v1/packages/{id}"))).send().await.unwrap().status(), 200);
     assert_eq!(count(&t, "SELECT CAST(COUNT(*) AS BIGINT) FROM lesson_package_items").await, 0);
 });
+
+db_test!(another_platforms_records_are_harvested_into_the_review_queue_once, |t| {
+    // The other platform: a second Hanlin with its own region and OAI-PMH identity.
+    let source = TestApp::start_with(crate::harness::Backend::Sqlite, |c| {
+        c.library.oai_repository_identifier = "edu.neighbour.example".into()
+    })
+    .await
+    .unwrap();
+    let sr = region(&source).await;
+    staff(&source, &sr).await;
+    let author = signed_in(&source, "teacher").await;
+    let mut theirs = Vec::new();
+    for (i, title) in ["勾股定理的证明", "光合作用实验", "已下架的资源"].into_iter().enumerate() {
+        let id = draft(&source, &author, title, 90 + i as u8).await;
+        publish_region_wide(&source, id).await;
+        theirs.push(id);
+    }
+    let their_admin = signed_in(&source, "city-admin").await;
+    let take_down = |id: i64| {
+        their_admin.post(source.url(&format!("/api/v1/resources/{id}/take-down"))).json(&json!({ "reason": "版权投诉" })).send()
+    };
+    assert_eq!(take_down(theirs[2]).await.unwrap().status(), 200);
+
+    // Here: only the top unit's administrators manage sources.
+    let r = region(&t).await;
+    staff(&t, &r).await;
+    add_person(&t, "city-reviewer", "市审核员", Role::Reviewer, r.city, None).await;
+    let body = json!({ "name": "邻市资源平台", "base_url": source.url("/oai"), "stage": "junior", "subject": "math",
+                       "resource_type": "courseware", "licence": "platform", "interval_hours": 24 });
+    let d1 = signed_in(&t, "d1-admin").await;
+    assert_eq!(d1.post(t.url("/api/v1/harvest/sources")).json(&body).send().await.unwrap().status(), 403);
+    assert_eq!(d1.get(t.url("/library/harvest")).send().await.unwrap().status(), 403);
+    let city = signed_in(&t, "city-admin").await;
+    let bad = city
+        .post(t.url("/api/v1/harvest/sources"))
+        .json(&json!({ "name": "x", "base_url": "ftp://x", "stage": "junior",
+        "subject": "alchemy", "resource_type": "courseware", "licence": "platform", "interval_hours": 0 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+    let fields: Vec<Value> =
+        bad.json::<Value>().await.unwrap()["details"].as_array().unwrap().iter().map(|d| d["field"].clone()).collect();
+    assert_eq!(fields, [json!("base_url"), json!("subject"), json!("interval_hours")]);
+    let added = city.post(t.url("/api/v1/harvest/sources")).json(&body).send().await.unwrap();
+    assert_eq!(added.status(), 201, "{}", added.text().await.unwrap());
+    let id = added.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    assert_eq!(
+        city.post(t.url("/api/v1/harvest/sources")).json(&body).send().await.unwrap().status(),
+        422,
+        "the same source twice"
+    );
+    let run = |c: &Client| c.post(t.url(&format!("/api/v1/harvest/sources/{id}/run"))).send();
+    assert_eq!(run(&d1).await.unwrap().status(), 403);
+
+    // The first run: the two live records arrive, waiting for review at the top unit; the one
+    // already deleted there is not brought in.
+    let first: Value = run(&city).await.unwrap().json().await.unwrap();
+    assert_eq!((first["created"].as_i64(), first["withdrawn"].as_i64()), (Some(2), Some(0)), "{first}");
+    let reviewer = signed_in(&t, "city-reviewer").await;
+    let waiting = queue(&t, &reviewer).await;
+    let titles: Vec<&str> = waiting.iter().map(|i| i["title"].as_str().unwrap()).collect();
+    assert_eq!(titles.len(), 2, "{titles:?}");
+    assert!(titles.contains(&"勾股定理的证明") && titles.contains(&"光合作用实验"));
+    let pubs: Vec<i64> = waiting.iter().map(|i| i["publication_id"].as_i64().unwrap()).collect();
+    assert_eq!(decide(&t, &reviewer, &pubs, "approve", "").await.status(), 200);
+    // Provenance is shown, the file is at the source, and a search here finds it.
+    let teacher = signed_in(&t, "teacher").await;
+    let here = found(&t, &teacher, "q=证明").await;
+    assert_eq!(here.len(), 1);
+    let page = teacher.get(t.url(&format!("/library/resources/{}", here[0]))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("源自 邻市资源平台"), "provenance on the page");
+    let no_redirect = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap();
+    let login = no_redirect
+        .post(t.url("/api/v1/auth/login"))
+        .json(&json!({ "login": "teacher", "password": crate::fixture::PASSWORD }))
+        .send();
+    assert_eq!(login.await.unwrap().status(), 200);
+    let to_source = no_redirect.get(t.url(&format!("/library/resources/{}/file", here[0]))).send().await.unwrap();
+    assert_eq!(to_source.status(), 303);
+    assert!(to_source.headers()["location"].to_str().unwrap().starts_with(&source.url("/library/resources/")));
+    // Harvested records are not passed on by this platform's own OAI-PMH.
+    let ours =
+        t.client().get(t.url("/oai?verb=ListIdentifiers&metadataPrefix=oai_dc")).send().await.unwrap().text().await.unwrap();
+    assert!(ours.contains("noRecordsMatch"), "{ours}");
+
+    // Again: nothing new. Then a takedown there is a takedown here.
+    let again: Value = run(&city).await.unwrap().json().await.unwrap();
+    assert_eq!(again["created"], 0, "{again}");
+    assert_eq!(take_down(theirs[0]).await.unwrap().status(), 200);
+    let third: Value = run(&city).await.unwrap().json().await.unwrap();
+    assert_eq!(third["withdrawn"], 1, "{third}");
+    assert!(found(&t, &teacher, "q=证明").await.is_empty());
+    assert_eq!(
+        count(&t, "SELECT CAST(COUNT(*) AS BIGINT) FROM resources WHERE source_identifier IS NOT NULL").await,
+        2,
+        "stored once"
+    );
+
+    // A source that does not answer OAI-PMH: the run fails with the reason, and says so.
+    let broken = json!({ "name": "坏地址", "base_url": t.url("/healthz"), "stage": "junior", "subject": "math",
+                         "resource_type": "courseware", "licence": "platform", "interval_hours": 24 });
+    let broken_id =
+        city.post(t.url("/api/v1/harvest/sources")).json(&broken).send().await.unwrap().json::<Value>().await.unwrap()["id"]
+            .as_i64()
+            .unwrap();
+    let failed = city.post(t.url(&format!("/api/v1/harvest/sources/{broken_id}/run"))).send().await.unwrap();
+    assert_eq!(failed.status(), 422);
+    let sources: Value = city.get(t.url("/api/v1/harvest/sources")).send().await.unwrap().json().await.unwrap();
+    let last = sources["sources"].as_array().unwrap().iter().find(|s| s["id"] == broken_id).unwrap()["last_result"].clone();
+    assert!(last.as_str().unwrap().starts_with("error:"), "{last}");
+    let html = city.get(t.url("/library/harvest")).send().await.unwrap();
+    assert_eq!(html.status(), 200);
+    assert!(!html.text().await.unwrap().contains(">library-"));
+});
