@@ -107,3 +107,24 @@ fn create_superuser_then_login_works() {
     assert!(!missing.status.success());
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn library_reindex_rebuilds_the_search_index_from_the_database() {
+    // The demo's library in a data directory, then its index thrown away and rebuilt.
+    let dir = temp_dir();
+    let config = kernel::config::Config { data_dir: dir.clone(), ..Default::default() };
+    let db = kernel::db::Db::open(&config.database_url()).await.unwrap();
+    db.migrate().await.unwrap();
+    let app = server::app(config, db.clone()).unwrap();
+    server::demo::prepare(&app, &dir).await.unwrap();
+    let (published,): (i64,) =
+        db.fetch_one(kernel::db::sql("SELECT COUNT(*) FROM resources WHERE status = 'approved'")).await.unwrap();
+    drop(app);
+    db.close().await;
+    std::fs::remove_dir_all(dir.join("index")).unwrap();
+    let out = hanlin().args(["library", "reindex", "--data-dir", dir.to_str().unwrap()]).output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(said.contains(&format!("indexed {published} resources")), "{said}");
+    let _ = std::fs::remove_dir_all(dir);
+}
