@@ -90,6 +90,7 @@ async fn rating_submit(
     CsrfForm(form): CsrfForm<RatingForm>,
 ) -> Result<Response, AppError> {
     super::rate(&app, &actor, id, form.stars).await?;
+    crate::search::refresh(&app, &[id]).await?;
     Ok(back(id, "feedback"))
 }
 
@@ -159,6 +160,7 @@ pub(crate) async fn api_rate(
     ApiJson(body): ApiJson<RatingForm>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     super::rate(&app, &actor, id, body.stars).await?;
+    crate::search::refresh(&app, &[id]).await?;
     let r = crate::resources::store::get(&app.db, id).await?.ok_or(AppError::NotFound)?;
     Ok(Json(json!({ "id": id, "stars": body.stars, "rating": r.rating(), "ratings": r.rating_count })))
 }

@@ -44,7 +44,7 @@ pub async fn rate(app: &App, actor: &Actor, id: i64, stars: i64) -> Result<(), A
     store::rate(&mut tx, actor.person_id, id, stars, resources::store::now_ms()).await?;
     kernel::activity::record(&mut tx, actor, "resource_rating", id).await?;
     tx.commit().await?;
-    crate::search::refresh(app, &[id]).await
+    Ok(())
 }
 
 pub async fn comment(app: &App, actor: &Actor, id: i64, text: &str) -> Result<i64, AppError> {

@@ -76,6 +76,7 @@ pub async fn seed(app: &App) -> anyhow::Result<usize> {
     }
     let _ = std::fs::remove_dir_all(&scratch);
     uses(app, &mut people, &mut rng).await?;
+    packages(app, &mut people).await?;
     tracing::info!(resources = made, "demo library seeded");
     Ok(made)
 }
@@ -156,9 +157,62 @@ async fn uses(app: &App, people: &mut People<'_>, rng: &mut Rng) -> anyhow::Resu
         let popularity = [0, 1, 2, 3, 5, 8, 13][rng.below(7)];
         for _ in 0..popularity {
             let Some(reader) = people.actor(readers[rng.below(readers.len())].0).await? else { continue };
-            // Someone who may not see it (another school's) is simply skipped.
-            let download = rng.percent(30);
-            let _ = resources::count_use(app, &reader, id, download).await;
+            // Someone who may not see it (another school's) is skipped.
+            if resources::visible(app, &reader, id).await.is_err() {
+                continue;
+            }
+            resources::count_use(app, &reader, id, rng.percent(30)).await?;
+            // Some readers rate it, a few comment; their own resources they only read.
+            if rng.percent(35) {
+                let _ = library::feedback::rate(app, &reader, id, 3 + rng.below(3) as i64).await;
+            }
+            if rng.percent(8) {
+                library::feedback::comment(app, &reader, id, rng.pick(&COMMENTS)).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+const COMMENTS: [&str; 8] = [
+    "很实用，谢谢分享！",
+    "例题设计得很好，已经用在课堂上了。",
+    "建议再补充一些分层练习。",
+    "讲解清晰，学生反映容易理解。",
+    "板书设计值得借鉴。",
+    "能否提供配套的课后作业？",
+    "导入环节很有新意，学生兴趣很高。",
+    "下载后稍作修改就能用，省了不少备课时间。",
+];
+
+/// Shared lesson packages: for a few chapters, a teacher gathers what they can see of it.
+async fn packages(app: &App, people: &mut People<'_>) -> anyhow::Result<()> {
+    let chapters: Vec<(i64, i64, String)> = app
+        .db
+        .fetch_all(sql("SELECT MIN(r.owner_id), n.id, n.title FROM resources r JOIN catalogue_nodes n ON n.id = r.chapter_id \
+                        WHERE r.status = 'approved' GROUP BY n.id, n.title ORDER BY n.id LIMIT 12"))
+        .await?;
+    for (owner, chapter, title) in chapters {
+        let Some(teacher) = people.actor(owner).await? else { continue };
+        let Some(node) = library::catalogue::store::node(&app.db, chapter).await? else { continue };
+        let input = library::packages::PackageInput {
+            title: format!("{title} 备课包"),
+            description: "本节课用到的课件、教案和练习，按上课顺序排列。".into(),
+            stage: node.stage.clone(),
+            grade: Some(node.grade),
+            subject: node.subject.clone(),
+            chapter_id: Some(chapter),
+            shared: true,
+        };
+        let package = library::packages::create(app, &teacher, &input).await?;
+        let ids: Vec<(i64,)> = app
+            .db
+            .fetch_all(sql("SELECT id FROM resources WHERE chapter_id = $1 AND status = 'approved' ORDER BY id").bind(chapter))
+            .await?;
+        for (n, (id,)) in ids.iter().enumerate() {
+            let note = if n == 0 { "课前先看，了解本节重点。" } else { "" };
+            // Only what the teacher may see goes in.
+            let _ = library::packages::add(app, &teacher, package, *id, note).await;
         }
     }
     Ok(())

@@ -827,6 +827,10 @@ mod tests {
         assert_eq!(levels, 3, "school, district and city");
         let (nodes,): (i64,) = db.fetch_one(sql("SELECT COUNT(*) FROM catalogue_nodes")).await.unwrap();
         assert!(nodes > 263, "the catalogue's textbooks, chapters and sections");
+        for table in ["ratings", "comments", "lesson_packages", "lesson_package_items"] {
+            let (n,): (i64,) = db.fetch_one(sql(format!("SELECT COUNT(*) FROM {table}"))).await.unwrap();
+            assert!(n > 0, "the demo has {table}");
+        }
 
         let again = prepare(&app, &dir).await.unwrap();
         assert_eq!(
