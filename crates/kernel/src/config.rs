@@ -144,6 +144,9 @@ pub struct LibraryConfig {
     pub oai_admin_email: String,
     /// Records (or identifiers) per OAI-PMH response before a resumption token.
     pub oai_page_size: u32,
+    /// The LibreOffice command that turns office documents into PDF previews; empty: no previews
+    /// (they are download only). Used only when it answers `--version`.
+    pub libreoffice: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -210,6 +213,7 @@ impl Default for LibraryConfig {
             oai_repository_identifier: "hanlin.localhost".into(),
             oai_admin_email: "admin@hanlin.localhost".into(),
             oai_page_size: 100,
+            libreoffice: "soffice".into(),
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod harvest;
 pub mod oai;
 pub mod openapi;
 pub mod packages;
+pub mod preview;
 pub mod resources;
 pub mod search;
 pub mod sniff;

@@ -127,7 +127,8 @@ pub fn app(config: Config, db: Db) -> anyhow::Result<App> {
     let mut nav = directory::nav();
     nav.extend(roster::nav());
     nav.extend(library::nav());
-    Ok(App::new(config, db, storage, nav).with_part(library))
+    let previews = library::preview::Converter::new(&config.library.libreoffice);
+    Ok(App::new(config, db, storage, nav).with_part(library).with_part(previews))
 }
 
 /// Serves until Ctrl-C or SIGTERM.

@@ -36,6 +36,7 @@ pub fn routes() -> Router<App> {
         .route("/library/resources/{id}/recommend", post(recommend_submit))
         .route("/library/resources/{id}/take-down", post(take_down_submit))
         .route("/library/resources/{id}/file", get(file))
+        .route("/library/resources/{id}/preview", get(preview))
         .route("/api/v1/resources", get(api_search).post(api_create))
         .route("/api/v1/resources/{id}", get(api_get).put(api_update))
         .route("/api/v1/resources/{id}/file", get(file))
@@ -440,6 +441,8 @@ struct ResourcePage<'a> {
     may_recommend: bool,
     may_take_down: bool,
     inline: bool,
+    /// An office document LibreOffice can show as PDF.
+    office_preview: bool,
     kind: &'static str,
     levels: Vec<(&'static str, &'static str)>,
     /// Favourite, ratings and comments, once published.
@@ -581,6 +584,7 @@ async fn resource_page(
         Some(sniff::Kind::Pdf) => "pdf",
         _ => "other",
     };
+    let office_preview = !inline && crate::preview::offered(&app, &r.format).await;
     let levels = vocab::LEVELS.iter().map(|t| (t.code, t.name(ctx.locale))).collect();
     let page = ResourcePage {
         ctx: &ctx,
@@ -592,6 +596,7 @@ async fn resource_page(
         may_recommend,
         may_take_down,
         inline,
+        office_preview,
         kind,
         levels,
         feedback,
@@ -718,6 +723,15 @@ async fn file(
     send_file(&app, &r.blob_sha256, &r.file_name, &headers, q.download).await
 }
 
+/// An office document as PDF, when LibreOffice is there to make it.
+async fn preview(State(app): State<App>, actor: Actor, Path(id): Path<i64>, headers: HeaderMap) -> Result<Response, AppError> {
+    let (r, _) = super::visible(&app, &actor, id).await?;
+    let (key, size) = crate::preview::pdf(&app, &r.blob_sha256, &r.format).await?.ok_or(AppError::NotFound)?;
+    let name = format!("{}.pdf", r.title);
+    let object = Object { key: &key, size, mime: "application/pdf", file_name: &name, inline: true };
+    send_object(&app, &object, &headers).await
+}
+
 /// Sends a stored file, or the byte range asked for: inline for what a browser shows safely,
 /// else as an attachment.
 pub(crate) async fn send_file(
@@ -728,7 +742,22 @@ pub(crate) async fn send_file(
     download: bool,
 ) -> Result<Response, AppError> {
     let blob = uploads::store::blob(&app.db, sha256).await?.ok_or(AppError::NotFound)?;
-    let size = blob.size as u64;
+    let inline = !download && sniff::accepted().iter().any(|f| f.id == blob.format && sniff::inline(f));
+    let object = Object { key: &blob.storage_key, size: blob.size as u64, mime: &blob.mime, file_name, inline };
+    send_object(app, &object, headers).await
+}
+
+/// A stored object as a response.
+struct Object<'a> {
+    key: &'a str,
+    size: u64,
+    mime: &'a str,
+    file_name: &'a str,
+    inline: bool,
+}
+
+async fn send_object(app: &App, o: &Object<'_>, headers: &HeaderMap) -> Result<Response, AppError> {
+    let size = o.size;
     let range = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
         Some(v) => match parse_range(v, size) {
             Ok(r) => Some(r),
@@ -740,18 +769,17 @@ pub(crate) async fn send_file(
         },
         None => None,
     };
-    let body = app.storage.get(&blob.storage_key, range.clone()).await.map_err(|e| {
+    let body = app.storage.get(o.key, range.clone()).await.map_err(|e| {
         tracing::error!(error = %e, "file storage failed");
         AppError::Unavailable
     })?;
-    let inline = !download && sniff::accepted().iter().any(|f| f.id == blob.format && sniff::inline(f));
     let disposition = format!(
         "{}; filename*=UTF-8''{}",
-        if inline { "inline" } else { "attachment" },
-        kernel::web::urlencode(file_name).replace('+', "%20")
+        if o.inline { "inline" } else { "attachment" },
+        kernel::web::urlencode(o.file_name).replace('+', "%20")
     );
     let mut builder = axum::http::Response::builder()
-        .header(header::CONTENT_TYPE, blob.mime.as_str())
+        .header(header::CONTENT_TYPE, o.mime)
         .header(header::ACCEPT_RANGES, "bytes")
         .header(header::CONTENT_DISPOSITION, disposition)
         .header(header::CACHE_CONTROL, "private, max-age=3600")

@@ -5,7 +5,7 @@
 //! every machine), then written in one transaction. Only the accounts printed at start-up get a
 //! login and a password, each its own random one; everybody else has no password at all.
 
-mod files;
+pub mod files;
 mod library;
 
 use anyhow::{Context, bail};

@@ -1036,3 +1036,41 @@ db_test!(another_platforms_records_are_harvested_into_the_review_queue_once, |t|
     assert_eq!(html.status(), 200);
     assert!(!html.text().await.unwrap().contains(">library-"));
 });
+
+db_test!(office_documents_are_previewed_as_pdf_when_libreoffice_is_installed, |t| {
+    let have_office = std::process::Command::new("soffice").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !have_office {
+        eprintln!("SKIPPED: office preview test (apt-get install libreoffice-writer-nogui)");
+        return;
+    }
+    let r = region(&t).await;
+    staff(&t, &r).await;
+    let teacher = signed_in(&t, "teacher").await;
+    let lines = vec!["一、教学目标".to_string(), "二、教学过程".to_string()];
+    let upload_id = upload(&t, &teacher, "勾股定理教案.docx", &server::demo::files::docx("勾股定理教案", &lines)).await;
+    let mut body = metadata("勾股定理教案");
+    body["upload_id"] = json!(upload_id);
+    body["resource_type"] = json!("lesson-plan");
+    let id = teacher.post(t.url("/api/v1/resources")).json(&body).send().await.unwrap().json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(submit(&t, &teacher, id, "school").await.status(), 200);
+    let reviewer = signed_in(&t, "s1-reviewer").await;
+    let pubs: Vec<i64> = queue(&t, &reviewer).await.iter().map(|i| i["publication_id"].as_i64().unwrap()).collect();
+    assert_eq!(decide(&t, &reviewer, &pubs, "approve", "").await.status(), 200);
+
+    let head = signed_in(&t, "head").await;
+    let page = head.get(t.url(&format!("/library/resources/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("data-testid=\"preview-office\""), "the page frames the preview");
+    let first = head.get(t.url(&format!("/library/resources/{id}/preview"))).send().await.unwrap();
+    assert_eq!(first.status(), 200);
+    assert_eq!(first.headers()["content-type"], "application/pdf");
+    assert!(first.bytes().await.unwrap().starts_with(b"%PDF"));
+    // Made once, then served from storage.
+    let started = std::time::Instant::now();
+    let again = head.get(t.url(&format!("/library/resources/{id}/preview"))).send().await.unwrap();
+    assert_eq!(again.status(), 200);
+    assert!(started.elapsed() < std::time::Duration::from_secs(1), "the second preview is the stored one");
+    let s3 = signed_in(&t, "s3-teacher").await;
+    assert_eq!(s3.get(t.url(&format!("/library/resources/{id}/preview"))).send().await.unwrap().status(), 404);
+});
