@@ -100,6 +100,8 @@ fn facet_label(app_locale: Locale, facet: Facet, value: &str, chapters: &[(i64, 
         Facet::ResourceType => named(vocab::RESOURCE_TYPES),
         Facet::Level => named(vocab::LEVELS),
         Facet::Licence => named(vocab::LICENCES),
+        // Harvested records have no file here, only a link to their source.
+        Facet::Format if value == "link" => if app_locale == Locale::ZhCn { "外部链接" } else { "External link" }.to_string(),
         Facet::Format => value.to_uppercase(),
         Facet::Chapter => {
             chapters.iter().find(|c| value.parse() == Ok(c.0)).map(|c| c.1.clone()).unwrap_or_else(|| value.to_string())
