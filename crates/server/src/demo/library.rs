@@ -185,13 +185,42 @@ const COMMENTS: [&str; 8] = [
     "下载后稍作修改就能用，省了不少备课时间。",
 ];
 
-/// Shared lesson packages: for a few chapters, a teacher gathers what they can see of it.
+/// Shared lesson packages: for a few chapters, a teacher gathers what they can see of it. The
+/// demo's printed teacher logins each get one of their subject, so they see one when they sign in.
 async fn packages(app: &App, people: &mut People<'_>) -> anyhow::Result<()> {
-    let chapters: Vec<(i64, i64, String)> = app
+    let mut chapters: Vec<(i64, i64, String)> = app
         .db
         .fetch_all(sql("SELECT MIN(r.owner_id), n.id, n.title FROM resources r JOIN catalogue_nodes n ON n.id = r.chapter_id \
                         WHERE r.status = 'approved' GROUP BY n.id, n.title ORDER BY n.id LIMIT 12"))
         .await?;
+    let logins: Vec<(i64, String, String)> = app
+        .db
+        .fetch_all(sql("SELECT DISTINCT p.id, c.stage, r.subject FROM people p JOIN role_assignments r ON r.person_id = p.id \
+                        JOIN classes c ON c.id = r.class_id WHERE p.login IS NOT NULL AND r.role = 'teacher' \
+                        AND r.subject IS NOT NULL ORDER BY p.id"))
+        .await?;
+    for (person, stage, subject) in logins {
+        let Some(code) = vocab::SUBJECTS.iter().find(|t| t.zh == subject || t.zh.starts_with(&subject)).map(|t| t.code) else {
+            continue;
+        };
+        let Some(teacher) = people.actor(person).await? else { continue };
+        // The first chapter of their subject with a resource they may see.
+        let candidates: Vec<(i64, String, i64)> = app
+            .db
+            .fetch_all(
+                sql("SELECT n.id, n.title, r.id FROM catalogue_nodes n JOIN resources r ON r.chapter_id = n.id \
+                     WHERE n.stage = $1 AND n.subject = $2 AND r.status = 'approved' ORDER BY n.id, r.id")
+                .bind(stage)
+                .bind(code),
+            )
+            .await?;
+        for (chapter, title, resource) in candidates {
+            if resources::visible(app, &teacher, resource).await.is_ok() {
+                chapters.push((person, chapter, title));
+                break;
+            }
+        }
+    }
     for (owner, chapter, title) in chapters {
         let Some(teacher) = people.actor(owner).await? else { continue };
         let Some(node) = library::catalogue::store::node(&app.db, chapter).await? else { continue };
