@@ -30,13 +30,15 @@ use library::search::index::{Facet, IndexedResource, SearchIndex, SearchQuery, S
 use library::sniff;
 use library::vocab;
 
-const USAGE: &str = "usage: search_bench [--docs N] [--clients C] [--seconds D] [--single-seconds S] [--warmup-seconds W] \
-                     [--index-dir DIR] [--seed X]";
+const USAGE: &str = "usage: search_bench [--docs N] [--clients C] [--seconds D] [--rate Q] [--single-seconds S] \
+                     [--warmup-seconds W] [--index-dir DIR] [--seed X]";
 
 struct Args {
     docs: u64,
     clients: usize,
     seconds: u64,
+    /// Queries per second the clients send together in the paced run; 0 skips it.
+    rate: u64,
     single_seconds: u64,
     warmup_seconds: u64,
     /// Kept after the run; an index already in it is reused and the rebuild skipped.
@@ -45,8 +47,16 @@ struct Args {
 }
 
 fn args() -> Result<Args, String> {
-    let mut out =
-        Args { docs: 1_000_000, clients: 8, seconds: 30, single_seconds: 15, warmup_seconds: 5, index_dir: None, seed: 4 };
+    let mut out = Args {
+        docs: 1_000_000,
+        clients: 8,
+        seconds: 30,
+        rate: 200,
+        single_seconds: 15,
+        warmup_seconds: 5,
+        index_dir: None,
+        seed: 4,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         if flag == "--help" || flag == "-h" {
@@ -58,6 +68,7 @@ fn args() -> Result<Args, String> {
             "--docs" => out.docs = number()?,
             "--clients" => out.clients = number()?.max(1) as usize,
             "--seconds" => out.seconds = number()?,
+            "--rate" => out.rate = number()?,
             "--single-seconds" => out.single_seconds = number()?,
             "--warmup-seconds" => out.warmup_seconds = number()?,
             "--seed" => out.seed = number()?,
@@ -96,19 +107,23 @@ fn main() {
     let docs = index.len();
 
     if args.warmup_seconds > 0 {
-        let warm = run(&index, &world, args.clients, args.warmup_seconds, args.seed ^ 0x5741_524d);
+        let warm = run(&index, &world, args.clients, None, args.warmup_seconds, args.seed ^ 0x5741_524d);
         println!("warm-up: {} queries in {} s at {} clients", warm.samples.len(), args.warmup_seconds, args.clients);
     }
-    // The concurrent mix gives the throughput, one client the latency of a query on its own.
-    let mut runs = vec![(args.clients, args.seconds)];
-    if args.clients > 1 {
-        runs.push((1, args.single_seconds));
+    // Three runs: the clients as fast as they can (the throughput), the clients sending the target
+    // load together (the latency under it), and one client alone (the latency of a query by itself).
+    let mut runs = vec![("max", args.clients, None, args.seconds)];
+    if args.rate > 0 {
+        runs.push(("paced", args.clients, Some(args.rate as f64), args.seconds));
     }
-    for (clients, seconds) in runs.into_iter().filter(|r| r.1 > 0) {
+    if args.clients > 1 {
+        runs.push(("single", 1, None, args.single_seconds));
+    }
+    for (mode, clients, rate, seconds) in runs.into_iter().filter(|r| r.3 > 0) {
         let cpu = Cpu::now();
-        let run = run(&index, &world, clients, seconds, args.seed ^ clients as u64);
+        let run = run(&index, &world, clients, rate, seconds, args.seed ^ clients as u64);
         let (ours, others) = cpu.since();
-        run.report(clients, docs, ours, others);
+        run.report(mode, clients, docs, ours, others);
     }
     drop(index);
     if temporary {
@@ -257,7 +272,11 @@ struct Run {
     samples: Vec<Sample>,
 }
 
-fn run(index: &SearchIndex, world: &World, clients: usize, seconds: u64, seed: u64) -> Run {
+/// `clients` threads send queries for `seconds`: each as soon as the previous one is answered, or,
+/// with a `rate` (queries per second for all clients together), each at its turn in a fixed
+/// schedule. A paced query's latency counts from its turn, so a server falling behind shows as
+/// latency rather than as fewer queries sent.
+fn run(index: &SearchIndex, world: &World, clients: usize, rate: Option<f64>, seconds: u64, seed: u64) -> Run {
     let stop = AtomicBool::new(false);
     let started = Instant::now();
     let samples = std::thread::scope(|s| {
@@ -267,9 +286,20 @@ fn run(index: &SearchIndex, world: &World, clients: usize, seconds: u64, seed: u
                 s.spawn(move || {
                     let mut rng = Rng::new(seed).fork(c as u64);
                     let mut mine = Vec::with_capacity(seconds as usize * 2_000);
+                    // Client c's turns: c/rate, (c + clients)/rate, ...
+                    let interval = rate.map(|r| Duration::from_secs_f64(clients as f64 / r));
+                    let mut turn = started + rate.map_or(Duration::ZERO, |r| Duration::from_secs_f64(c as f64 / r));
                     while !stop.load(Ordering::Relaxed) {
                         let (kind, q) = world.query(&mut rng);
-                        let t = Instant::now();
+                        let t = match interval {
+                            Some(interval) => {
+                                std::thread::sleep(turn.saturating_duration_since(Instant::now()));
+                                let t = turn;
+                                turn += interval;
+                                t
+                            }
+                            None => Instant::now(),
+                        };
                         let results = index.search(&q).unwrap_or_else(|e| fail(&format!("search: {e}")));
                         mine.push(Sample { nanos: t.elapsed().as_nanos() as u64, kind, matches: results.total as u64 });
                     }
@@ -295,11 +325,11 @@ fn figures(samples: &[&Sample]) -> ([f64; 5], f64) {
 }
 
 impl Run {
-    fn report(&self, clients: usize, docs: u64, ours: f64, others: f64) {
+    fn report(&self, mode: &str, clients: usize, docs: u64, ours: f64, others: f64) {
         let all: Vec<&Sample> = self.samples.iter().collect();
         let ([p50, p90, p99, max, mean], matches) = figures(&all);
         println!(
-            "RESULT search docs={docs} clients={clients} queries={} seconds={:.2} qps={:.1} p50_ms={p50:.2} p90_ms={p90:.2} \
+            "RESULT search mode={mode} docs={docs} clients={clients} queries={} seconds={:.2} qps={:.1} p50_ms={p50:.2} p90_ms={p90:.2} \
              p99_ms={p99:.2} max_ms={max:.2} mean_ms={mean:.2} mean_matches={matches:.0} cpu_self={ours:.0} cpu_other={others:.0}",
             all.len(),
             self.seconds,
