@@ -11,7 +11,7 @@
 # and prints each figure next to the target of issue #4. Everything runs in-process: no server, no
 # HTTP, no database. The temporary index is removed on exit, also on failure or Ctrl-C.
 #
-# Usage: bench/search.sh                         (about 2.5 minutes after the build at 1,000,000)
+# Usage: bench/search.sh                         (about 2 minutes after the build at 1,000,000)
 #        BENCH_INDEX_DIR=/srv/idx bench/search.sh   (keeps the index; a later run reuses it, no rebuild)
 # Knobs (environment):
 #   BENCH_DOCS=1000000            synthetic resources to index
