@@ -34,7 +34,7 @@
 //! scope, a subject) is kept as a bitset per segment rather than read from its postings again.
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 use std::num::NonZeroUsize;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
@@ -490,8 +490,8 @@ impl SearchIndex {
             [(fields.title, TITLE_BOOST), (fields.keywords, KEYWORDS_BOOST), (fields.description, 1.0), (fields.authors, 1.0)];
         let mut leaves: Vec<Box<dyn Query>> = Vec::new();
         let mut literals: Vec<&String> = free.iter().chain(&phrases).collect();
-        // A repeated word counts once, not twice.
-        let mut seen = std::collections::HashSet::new();
+        // A repeated word counts once, not twice (as the query parser used to do).
+        let mut seen = HashSet::new();
         literals.retain(|l| seen.insert(*l));
         for literal in literals {
             // Tokenised again as a whole: a word stays one term, a phrase becomes its words at their
@@ -1484,6 +1484,15 @@ mod tests {
         let kept = index.inner.common_terms.0.lock().unwrap();
         assert!(!kept.is_empty());
         assert!(kept.keys().all(|(segment, _)| searcher.segment_readers().iter().any(|s| s.segment_id() == *segment)));
+    }
+
+    #[test]
+    fn bitsets_step_across_words_and_intersect() {
+        let mut bits = Bits { words: vec![1 << 63, 0, 1 | 1 << 5], count: 3 };
+        assert!(bits.contains(63) && bits.contains(128) && bits.contains(133) && !bits.contains(0) && !bits.contains(999));
+        assert_eq!([bits.next_from(0), bits.next_from(64), bits.next_from(129), bits.next_from(134)], [63, 128, 133, TERMINATED]);
+        bits.keep(&Bits { words: vec![u64::MAX, 0, 1 << 5], count: 65 });
+        assert_eq!((bits.count, bits.next_from(0), bits.next_from(64)), (2, 63, 133));
     }
 
     #[test]
