@@ -56,6 +56,8 @@ pub struct Storage {
     store: Arc<dyn ObjectStore>,
     /// Shown in logs and the readiness check: `local:/srv/hanlin/files` or `s3:bucket`.
     name: String,
+    /// The directory of a local store, which can write into the middle of a file.
+    local_root: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for Storage {
@@ -99,7 +101,7 @@ impl Storage {
                     })
                     .build()
                     .map_err(|e| StorageError::Config(e.to_string()))?;
-                Ok(Storage { store: Arc::new(store), name: format!("s3:{}", s3.bucket) })
+                Ok(Storage { store: Arc::new(store), name: format!("s3:{}", s3.bucket), local_root: None })
             }
         }
     }
@@ -110,11 +112,71 @@ impl Storage {
         let store = object_store::local::LocalFileSystem::new_with_prefix(root)
             .map_err(|e| StorageError::Config(format!("{}: {e}", root.display())))?
             .with_automatic_cleanup(true);
-        Ok(Storage { store: Arc::new(store), name: format!("local:{}", root.display()) })
+        Ok(Storage { store: Arc::new(store), name: format!("local:{}", root.display()), local_root: Some(root.to_path_buf()) })
     }
 
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Whether `write_at` works here: a local directory, not an object store (S3 objects are
+    /// written whole).
+    pub fn writes_in_place(&self) -> bool {
+        self.local_root.is_some()
+    }
+
+    /// Reads the whole file at `key` in large blocks on a blocking thread, handing each to
+    /// `visit` (hashing a freshly assembled upload); returns the bytes read. A local store reads
+    /// the file directly, an object store through `get`.
+    pub async fn scan(&self, key: &str, mut visit: impl FnMut(&[u8]) + Send + 'static) -> Result<u64, StorageError> {
+        let Some(root) = &self.local_root else {
+            let mut body = self.get(key, None).await?.body;
+            let mut read = 0u64;
+            while let Some(part) = body.next().await {
+                let bytes = part?;
+                visit(&bytes);
+                read += bytes.len() as u64;
+            }
+            return Ok(read);
+        };
+        let path = root.join(parse(key)?.as_ref());
+        tokio::task::spawn_blocking(move || {
+            use std::io::Read;
+            let mut file = std::fs::File::open(&path)?;
+            let mut buf = vec![0u8; PART_BYTES];
+            let mut read = 0u64;
+            loop {
+                let n = file.read(&mut buf)?;
+                if n == 0 {
+                    return Ok(read);
+                }
+                visit(&buf[..n]);
+                read += n as u64;
+            }
+        })
+        .await
+        .map_err(|e| StorageError::Config(e.to_string()))?
+    }
+
+    /// Writes `bytes` at `offset` of the file at `key` (made if missing), leaving the rest as it
+    /// is: a large upload's chunks land in the final file as they arrive, in any order. Only where
+    /// `writes_in_place`.
+    pub async fn write_at(&self, key: &str, offset: u64, bytes: Bytes) -> Result<(), StorageError> {
+        let Some(root) = &self.local_root else {
+            return Err(StorageError::Config("writing in place needs a local store".into()));
+        };
+        let path = root.join(parse(key)?.as_ref());
+        tokio::task::spawn_blocking(move || {
+            use std::os::unix::fs::FileExt;
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path)?;
+            file.write_all_at(&bytes, offset)
+        })
+        .await
+        .map_err(|e| StorageError::Config(e.to_string()))??;
+        Ok(())
     }
 
     /// Writes and removes a small file: a missing bucket or wrong credentials show at start-up,

@@ -145,6 +145,11 @@ fn chunk_key(upload_id: i64, idx: i64) -> String {
     format!("uploads/{upload_id}/{idx:06}")
 }
 
+/// The assembled file of an upload (on a local store, also where its chunks are written).
+fn whole_key(upload_id: i64) -> String {
+    format!("uploads/{upload_id}/whole")
+}
+
 fn blob_key(sha256: &str) -> String {
     format!("blobs/{}/{}/{sha256}", &sha256[..2], &sha256[2..4])
 }
@@ -180,7 +185,13 @@ pub async fn put_chunk(
         let head = &body[..body.len().min(sniff::HEAD_BYTES)];
         sniff::sniff(&u.file_name, u.size as u64, head).map_err(|r| AppError::Invalid(vec![refusal_error("file", &r)]))?;
     }
-    app.storage.put(&chunk_key(id, idx), body).await.map_err(storage_error)?;
+    if app.storage.writes_in_place() {
+        // Straight into the final file at its offset: completing then only reads and hashes.
+        let offset = (idx * u.chunk_size) as u64;
+        app.storage.write_at(&whole_key(id), offset, body).await.map_err(storage_error)?;
+    } else {
+        app.storage.put(&chunk_key(id, idx), body).await.map_err(storage_error)?;
+    }
     store::record_chunk(&app.db, id, idx, u.chunk_len(idx), &digest).await?;
     Ok(store::received(&app.db, id).await?.len())
 }
@@ -206,10 +217,11 @@ pub async fn complete(app: &App, actor: &Actor, id: i64) -> Result<Blob, AppErro
     if !store::transition(&app.db, id, "receiving", "assembling").await? {
         return Err(AppError::invalid("upload", "library-error-upload-busy"));
     }
-    match assemble(app, &u).await {
+    let assembled = if app.storage.writes_in_place() { hash_in_place(app, &u).await } else { assemble(app, &u).await };
+    match assembled {
         Ok(blob) => {
             store::complete(&app.db, id, &blob).await?;
-            for idx in 0..u.chunks() {
+            for idx in (0..u.chunks()).filter(|_| !app.storage.writes_in_place()) {
                 if let Err(e) = app.storage.delete(&chunk_key(id, idx)).await {
                     tracing::warn!(error = %e, upload = id, "could not delete an upload chunk");
                 }
@@ -226,7 +238,7 @@ pub async fn complete(app: &App, actor: &Actor, id: i64) -> Result<Blob, AppErro
 /// Streams the chunks in order into `uploads/{id}/whole` while hashing them, then moves the file
 /// under its hash unless that content is already stored.
 async fn assemble(app: &App, u: &UploadRow) -> Result<Blob, AppError> {
-    let whole = format!("uploads/{}/whole", u.id);
+    let whole = whole_key(u.id);
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, StorageError>>(4);
     let storage = app.storage.clone();
     let (id, chunks) = (u.id, u.chunks());
@@ -273,6 +285,30 @@ async fn assemble(app: &App, u: &UploadRow) -> Result<Blob, AppError> {
         }
     };
     keep(app, &whole, sha256, written, format).await
+}
+
+/// On a local store the chunks already make up the file: read it once to hash it and check its
+/// type. A refused file stays where it is until the upload expires (its chunks are recorded).
+async fn hash_in_place(app: &App, u: &UploadRow) -> Result<Blob, AppError> {
+    let whole = whole_key(u.id);
+    let state = std::sync::Arc::new(std::sync::Mutex::new((Sha256::new(), Vec::with_capacity(sniff::HEAD_BYTES))));
+    let visiting = state.clone();
+    let read = app
+        .storage
+        .scan(&whole, move |bytes| {
+            let mut s = visiting.lock().expect("lock poisoned");
+            s.0.update(bytes);
+            let room = sniff::HEAD_BYTES - s.1.len();
+            s.1.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        })
+        .await
+        .map_err(storage_error)?;
+    let (hasher, head) = std::mem::take(&mut *state.lock().expect("lock poisoned"));
+    if read != u.size as u64 {
+        return Err(AppError::internal(format!("upload {} holds {read} of {} bytes", u.id, u.size)));
+    }
+    let format = sniff::sniff(&u.file_name, read, &head).map_err(|r| AppError::Invalid(vec![refusal_error("file", &r)]))?;
+    keep(app, &whole, hex::encode(hasher.finalize()), read, format).await
 }
 
 /// Keeps the file at `staged` as the blob `sha256`, or drops it when that content is already stored.
@@ -348,7 +384,7 @@ pub async fn housekeeping(app: &App) -> Result<u64, AppError> {
             for idx in 0..u.chunks() {
                 app.storage.delete(&chunk_key(*id, idx)).await.map_err(storage_error)?;
             }
-            app.storage.delete(&format!("uploads/{id}/whole")).await.map_err(storage_error)?;
+            app.storage.delete(&whole_key(*id)).await.map_err(storage_error)?;
         }
         store::delete(&app.db, *id).await?;
     }
