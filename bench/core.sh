@@ -199,21 +199,8 @@ track() {
 # quiet, i.e. less than 20% of one core busy over 2 s while our server is idle. Other work on the
 # same 2 cores (builds, browser tests) depresses every figure.
 QUIET_WAIT="${BENCH_QUIET_WAIT:-300}"
-wait_quiet() {
-    local start=$SECONDS a b said=""
-    while :; do
-        a=$(awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat)
-        sleep 2
-        b=$(awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat)
-        (((b - a) * 100 / (2 * $(getconf CLK_TCK)) < 20)) && return 0
-        if ((SECONDS - start > QUIET_WAIT)); then
-            say "  (machine still busy after ${QUIET_WAIT} s; measuring anyway)"
-            return 0
-        fi
-        [[ -z $said ]] && say "  (waiting for other processes to leave the CPUs ...)" && said=1
-        sleep 3
-    done
-}
+# shellcheck source=bench/lib.sh
+source "$REPO/bench/lib.sh"
 
 # run_wrk NAME ARGS... : runs wrk (timed), keeps its output in logs/NAME.txt, prints the RESULT line
 run_wrk() {

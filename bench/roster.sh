@@ -233,22 +233,9 @@ track() {
     if [[ -n $o ]] && ((o > MAX_OTHER)); then MAX_OTHER=$o; fi
 }
 
-# Before each measurement: wait (up to QUIET_WAIT s) until less than 20% of one core is busy over 2 s.
-wait_quiet() {
-    local start=$SECONDS a b said=""
-    while :; do
-        a=$(awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat)
-        sleep 2
-        b=$(awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat)
-        (((b - a) * 100 / (2 * $(getconf CLK_TCK)) < 20)) && return 0
-        if ((SECONDS - start > QUIET_WAIT)); then
-            say "  (machine still busy after ${QUIET_WAIT} s; measuring anyway)"
-            return 0
-        fi
-        [[ -z $said ]] && say "  (waiting for other processes to leave the CPUs ...)" && said=1
-        sleep 3
-    done
-}
+# Before each measurement, wait_quiet (lib.sh) waits for a quiet machine.
+# shellcheck source=bench/lib.sh
+source "$REPO/bench/lib.sh"
 
 # Prepares backend $1's data dir (DATA) and, for PostgreSQL, database (DB_URL, CURRENT_DB).
 # With BENCH_KEEP_DATA they are DIR/<backend> and hanlin_bench_roster_keep_<backend>, kept on exit;

@@ -94,22 +94,9 @@ say "== commit $COMMIT$([[ $DIRTY != 0 ]] && echo " (+$DIRTY modified tracked fi
 # ---------------------------------------------------------------- helpers
 field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"; }
 verdict() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { if (v == "" || v == "-") { print "n/a"; exit } ok = (op == ">=") ? (v >= t) : (v <= t); print ok ? "PASS" : "FAIL" }'; }
-# Waits until the machine's CPUs are below 20% busy over 2 s (other builds, tests, ...).
-wait_quiet() {
-    local start=$SECONDS a b said=""
-    while :; do
-        a=$(awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat)
-        sleep 2
-        b=$(awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat)
-        (((b - a) * 100 / (2 * $(getconf CLK_TCK)) < 20)) && return 0
-        if ((SECONDS - start > QUIET_WAIT)); then
-            say "  (machine still busy after ${QUIET_WAIT} s; measuring anyway)"
-            return 0
-        fi
-        [[ -z $said ]] && say "  (waiting for other processes to leave the CPUs ...)" && said=1
-        sleep 3
-    done
-}
+# wait_quiet: see lib.sh.
+# shellcheck source=bench/lib.sh
+source "$REPO/bench/lib.sh"
 
 SUMMARY=()     # rows: metric<TAB>target<TAB>measured<TAB>verdict
 row() { SUMMARY+=("$1"$'\t'"$2"$'\t'"$3"$'\t'"$4"); }
