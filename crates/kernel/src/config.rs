@@ -43,6 +43,7 @@ pub struct Config {
     pub activation: ActivationConfig,
     pub storage: StorageConfig,
     pub library: LibraryConfig,
+    pub classroom: ClassroomConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -149,6 +150,49 @@ pub struct LibraryConfig {
     pub libreoffice: String,
 }
 
+/// Homework and Q&A.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClassroomConfig {
+    /// Largest file attached to homework, a hand-in or a question, in MiB.
+    pub max_attachment_mb: u64,
+    /// Files one hand-in, assignment or question may carry.
+    pub max_attachments: usize,
+    /// The 双减 guard: minutes of homework a class may have due on one day, by stage and grade.
+    /// A class no limit names has none.
+    pub load_limits: Vec<LoadLimit>,
+}
+
+/// Daily homework minutes allowed for grades `from_grade..=to_grade` of `stage` (0: no written homework).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct LoadLimit {
+    pub stage: String,
+    pub from_grade: i64,
+    pub to_grade: i64,
+    pub minutes: i64,
+}
+
+impl ClassroomConfig {
+    /// The limit for a class in `grade` (within its stage) of `stage`.
+    pub fn load_limit(&self, stage: &str, grade: i64) -> Option<i64> {
+        self.load_limits.iter().find(|l| l.stage == stage && (l.from_grade..=l.to_grade).contains(&grade)).map(|l| l.minutes)
+    }
+}
+
+impl Default for ClassroomConfig {
+    /// The 2021 双减 policy: no written homework in grades 1–2, at most 60 minutes a day in grades
+    /// 3–6 and 90 in junior secondary.
+    fn default() -> Self {
+        let limit = |stage: &str, from_grade, to_grade, minutes| LoadLimit { stage: stage.into(), from_grade, to_grade, minutes };
+        ClassroomConfig {
+            max_attachment_mb: 20,
+            max_attachments: 9,
+            load_limits: vec![limit("primary", 1, 2, 0), limit("primary", 3, 6, 60), limit("junior", 1, 3, 90)],
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ActivationConfig {
@@ -174,6 +218,7 @@ impl Default for Config {
             activation: ActivationConfig::default(),
             storage: StorageConfig::default(),
             library: LibraryConfig::default(),
+            classroom: ClassroomConfig::default(),
         }
     }
 }
@@ -349,6 +394,16 @@ impl Config {
         }
         if self.library.max_file_mb < 1 || self.library.upload_expiry_hours < 1 {
             return Err(bad("library", "max_file_mb and upload_expiry_hours must be at least 1"));
+        }
+        let classroom = &self.classroom;
+        if !(1..=1024).contains(&classroom.max_attachment_mb) || !(1..=50).contains(&classroom.max_attachments) {
+            return Err(bad("classroom", "max_attachment_mb must be 1-1024 and max_attachments 1-50"));
+        }
+        if let Some(l) = classroom.load_limits.iter().find(|l| l.from_grade > l.to_grade || l.minutes < 0) {
+            return Err(bad(
+                "classroom.load_limits",
+                &format!("{} grades {}-{}: grades must ascend and minutes be 0 or more", l.stage, l.from_grade, l.to_grade),
+            ));
         }
         Ok(self)
     }

@@ -47,10 +47,14 @@ const SOURCES: &[(Locale, &str, &str)] = &[
     (Locale::ZhCn, "directory.ftl", include_str!("../../../locales/zh-CN/directory.ftl")),
     (Locale::ZhCn, "roster.ftl", include_str!("../../../locales/zh-CN/roster.ftl")),
     (Locale::ZhCn, "library.ftl", include_str!("../../../locales/zh-CN/library.ftl")),
+    (Locale::ZhCn, "classroom.ftl", include_str!("../../../locales/zh-CN/classroom.ftl")),
+    (Locale::ZhCn, "timetable.ftl", include_str!("../../../locales/zh-CN/timetable.ftl")),
     (Locale::En, "kernel.ftl", include_str!("../../../locales/en/kernel.ftl")),
     (Locale::En, "directory.ftl", include_str!("../../../locales/en/directory.ftl")),
     (Locale::En, "roster.ftl", include_str!("../../../locales/en/roster.ftl")),
     (Locale::En, "library.ftl", include_str!("../../../locales/en/library.ftl")),
+    (Locale::En, "classroom.ftl", include_str!("../../../locales/en/classroom.ftl")),
+    (Locale::En, "timetable.ftl", include_str!("../../../locales/en/timetable.ftl")),
 ];
 
 /// All catalogues, loaded once and shared.

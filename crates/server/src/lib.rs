@@ -20,6 +20,7 @@ pub fn router(app: App, metrics: Option<metrics_exporter_prometheus::PrometheusH
         .merge(directory::routes())
         .merge(roster::routes())
         .merge(library::routes())
+        .merge(classroom::routes())
         .fallback(|| async { AppError::NotFound })
         .layer(axum::middleware::from_fn_with_state(app.clone(), kernel::web::finish_errors))
         .layer(axum::middleware::from_fn_with_state(app.clone(), directory::authenticate))
@@ -105,6 +106,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = directory::openapi::DirectoryApi::openapi();
     doc.merge(roster::openapi::RosterApi::openapi());
     doc.merge(library::openapi::LibraryApi::openapi());
+    doc.merge(classroom::openapi::ClassroomApi::openapi());
     doc.info.title = "Hanlin API".into();
     doc.info.version = env!("CARGO_PKG_VERSION").into();
     doc.info.description = Some(
@@ -127,6 +129,7 @@ pub fn app(config: Config, db: Db) -> anyhow::Result<App> {
     let mut nav = directory::nav();
     nav.extend(roster::nav());
     nav.extend(library::nav());
+    nav.extend(classroom::nav());
     let previews = library::preview::Converter::new(&config.library.libreoffice);
     Ok(App::new(config, db, storage, nav).with_part(library).with_part(previews))
 }

@@ -1,0 +1,6 @@
+use axum::Router;
+use kernel::App;
+
+pub fn routes() -> Router<App> {
+    Router::new()
+}

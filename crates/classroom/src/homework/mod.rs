@@ -1,0 +1,3 @@
+//! homework
+
+pub mod http;

@@ -1,0 +1,3 @@
+//! questions
+
+pub mod http;

@@ -1,0 +1,3 @@
+nav-homework = Homework
+nav-questions = Questions
+nav-homework-load = Homework load

@@ -1,0 +1,1 @@
+nav-timetable = 课表
