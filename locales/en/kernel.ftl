@@ -36,3 +36,5 @@ role-parent = Parent
 error-upload-malformed = The upload was incomplete or malformed; please upload it again.
 error-upload-one-file = Upload one file at a time.
 error-upload-empty = Choose a file to upload (it must not be empty).
+error-file-too-large = The file “{ $name }” is larger than the { $max } MB limit.
+error-too-many-files = Attach at most { $max } files.

@@ -36,3 +36,5 @@ role-parent = 家长
 error-upload-malformed = 上传的文件不完整或格式不对，请重新上传。
 error-upload-one-file = 一次只能上传一个文件。
 error-upload-empty = 请选择要上传的文件（文件不能为空）。
+error-file-too-large = 文件“{ $name }”超过 { $max } MB 的上限。
+error-too-many-files = 最多只能附加 { $max } 个文件。

@@ -3,5 +3,18 @@
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
-#[openapi(paths())]
+#[openapi(paths(
+    crate::homework::http::api_list,
+    crate::homework::http::api_assign,
+    crate::homework::http::api_get,
+    crate::homework::http::api_hand_in,
+    crate::homework::http::api_mark,
+    crate::homework::http::api_remind,
+    crate::load::http::api_load,
+    crate::questions::http::api_list,
+    crate::questions::http::api_ask,
+    crate::questions::http::api_get,
+    crate::questions::http::api_reply,
+    crate::questions::http::api_solve,
+))]
 pub struct ClassroomApi;

@@ -91,6 +91,7 @@ arg_from!(&&str, v, Arg::Text(Some(v.to_string())));
 arg_from!(bool, v, Arg::Bool(Some(v)));
 arg_from!(Option<bool>, v, Arg::Bool(v));
 arg_from!(f64, v, Arg::Float(Some(v)));
+arg_from!(Option<f64>, v, Arg::Float(v));
 arg_from!(String, v, Arg::Text(Some(v)));
 arg_from!(&String, v, Arg::Text(Some(v.clone())));
 arg_from!(&str, v, Arg::Text(Some(v.to_string())));
@@ -119,6 +120,11 @@ impl Query {
 
     pub fn text(&self) -> &str {
         &self.sql
+    }
+
+    /// The placeholder the next bound value takes: `$3` after two.
+    pub fn next_placeholder(&self) -> String {
+        format!("${}", self.args.len() + 1)
     }
 
     /// Appends to the statement text (a clause after an [`sql_in`] list, say).

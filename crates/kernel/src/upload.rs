@@ -103,3 +103,104 @@ impl FromRequest<App> for Upload {
         Ok(upload)
     }
 }
+
+/// A file of a [`FilesForm`], held in memory.
+pub struct FormFile {
+    pub field: String,
+    /// The name the browser gave the file (display only).
+    pub name: String,
+    pub bytes: axum::body::Bytes,
+}
+
+/// A multipart form of text fields (repeated names kept in order, as checkbox lists send them)
+/// and a few small files held in memory: homework and hand-ins with their photos. Each file may
+/// be `classroom.max_attachment_mb`, and there may be `classroom.max_attachments` of them; file
+/// inputs left empty are skipped, and text fields may total 256 KiB. CSRF is checked for session
+/// users: the `_csrf` field, or an `X-CSRF-Token` header.
+pub struct FilesForm {
+    pub fields: Vec<(String, String)>,
+    pub files: Vec<FormFile>,
+}
+
+impl FilesForm {
+    pub fn get(&self, name: &str) -> &str {
+        self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
+    }
+
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.fields.iter().filter(move |(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    pub fn checked(&self, name: &str) -> bool {
+        matches!(self.get(name), "on" | "true" | "1")
+    }
+
+    /// The numbers among the values of `name`; a value that is not one is refused, naming the field.
+    pub fn ids(&self, name: &str) -> Result<Vec<i64>, AppError> {
+        self.all(name)
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| v.trim().parse().map_err(|_| AppError::invalid(name, "error-field-malformed")))
+            .collect()
+    }
+}
+
+impl FromRequest<App> for FilesForm {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, app: &App) -> Result<Self, Self::Rejection> {
+        let actor = req.extensions().get::<Actor>().cloned();
+        let header_token = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let limits = &app.config.classroom;
+        let max_file = limits.max_attachment_mb * 1024 * 1024;
+        let mut multipart =
+            Multipart::from_request(req, app).await.map_err(|_| AppError::invalid("files", "error-upload-malformed"))?;
+        let mut form = FilesForm { fields: Vec::new(), files: Vec::new() };
+        let mut text_bytes = 0;
+        while let Some(mut field) =
+            multipart.next_field().await.map_err(|_| AppError::invalid("files", "error-upload-malformed"))?
+        {
+            let name = field.name().unwrap_or("").to_string();
+            if let Some(file_name) = field.file_name().map(str::to_string) {
+                let mut bytes = Vec::new();
+                while let Some(chunk) =
+                    field.chunk().await.map_err(|_| AppError::invalid(name.clone(), "error-upload-malformed"))?
+                {
+                    bytes.extend_from_slice(&chunk);
+                    if bytes.len() as u64 > max_file {
+                        return Err(AppError::Invalid(vec![
+                            crate::error::FieldError::new(name, "error-file-too-large")
+                                .arg("name", file_name)
+                                .arg("max", limits.max_attachment_mb),
+                        ]));
+                    }
+                }
+                if file_name.is_empty() && bytes.is_empty() {
+                    continue;
+                }
+                if form.files.len() >= limits.max_attachments {
+                    return Err(AppError::Invalid(vec![
+                        crate::error::FieldError::new(name, "error-too-many-files").arg("max", limits.max_attachments),
+                    ]));
+                }
+                form.files.push(FormFile { field: name, name: file_name, bytes: bytes.into() });
+            } else {
+                let text = field.text().await.map_err(|_| AppError::invalid(name.clone(), "error-upload-malformed"))?;
+                text_bytes += text.len();
+                if text_bytes > 256 * 1024 {
+                    return Err(AppError::invalid(name, "error-field-malformed"));
+                }
+                form.fields.push((name, text));
+            }
+        }
+        // A page sends the token as a field; a script calling the API with the session, in the
+        // X-CSRF-Token header (which a cross-site form cannot set).
+        let sent = if form.get("_csrf").is_empty() { header_token.as_str() } else { form.get("_csrf") };
+        if let Some(a) = &actor
+            && a.credential == Credential::Session
+            && !crate::secret::same(sent, &a.csrf)
+        {
+            return Err(AppError::Csrf);
+        }
+        Ok(form)
+    }
+}

@@ -1,6 +1,7 @@
 //! The resource library: uploads, one metadata structure on the national code lists, textbook
 //! catalogues, review and publishing up the levels of the org tree, and Chinese full-text search.
 
+pub mod attachments;
 pub mod catalogue;
 pub mod feedback;
 pub mod harvest;

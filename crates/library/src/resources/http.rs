@@ -736,7 +736,7 @@ async fn preview(State(app): State<App>, actor: Actor, Path(id): Path<i64>, head
 
 /// Sends a stored file, or the byte range asked for: inline for what a browser shows safely,
 /// else as an attachment.
-pub(crate) async fn send_file(
+pub async fn send_file(
     app: &App,
     sha256: &str,
     file_name: &str,

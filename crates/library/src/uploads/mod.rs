@@ -52,6 +52,27 @@ pub fn refusal_error(field: &str, refusal: &Refusal) -> FieldError {
 }
 
 /// Refuses a file before any byte is stored: wrong name, empty, over the limit, or over a quota.
+/// Refuses `size` more bytes when they would take the person or their unit over its quota.
+pub(crate) async fn admit_quota(app: &App, actor: &Actor, field: &str, size: i64) -> Result<(), AppError> {
+    let limits = &app.config.library;
+    let (mine, unit) = tokio::try_join!(
+        store::usage(&app.db, Usage::Owner, actor.person_id),
+        store::usage(&app.db, Usage::Unit, actor.unit_id)
+    )?;
+    let user_quota = limits.user_quota_mb as i64 * MIB;
+    if mine + size > user_quota {
+        return Err(AppError::Invalid(vec![
+            FieldError::new(field, "library-error-user-quota").arg("quota", limits.user_quota_mb).arg("used", mine / MIB),
+        ]));
+    }
+    if unit + size > limits.unit_quota_mb as i64 * MIB {
+        return Err(AppError::Invalid(vec![
+            FieldError::new(field, "library-error-unit-quota").arg("quota", limits.unit_quota_mb),
+        ]));
+    }
+    Ok(())
+}
+
 async fn admit(app: &App, actor: &Actor, file_name: &str, size: i64) -> Result<(), AppError> {
     let name = file_name.trim();
     if name.is_empty() || name.chars().count() > 200 {
@@ -73,22 +94,7 @@ async fn admit(app: &App, actor: &Actor, file_name: &str, size: i64) -> Result<(
             FieldError::new("file", "library-error-file-too-large").arg("max", limits.max_file_mb),
         ]));
     }
-    let (mine, unit) = tokio::try_join!(
-        store::usage(&app.db, Usage::Owner, actor.person_id),
-        store::usage(&app.db, Usage::Unit, actor.unit_id)
-    )?;
-    let user_quota = limits.user_quota_mb as i64 * MIB;
-    if mine + size > user_quota {
-        return Err(AppError::Invalid(vec![
-            FieldError::new("file", "library-error-user-quota").arg("quota", limits.user_quota_mb).arg("used", mine / MIB),
-        ]));
-    }
-    if unit + size > limits.unit_quota_mb as i64 * MIB {
-        return Err(AppError::Invalid(vec![
-            FieldError::new("file", "library-error-unit-quota").arg("quota", limits.unit_quota_mb),
-        ]));
-    }
-    Ok(())
+    admit_quota(app, actor, "file", size).await
 }
 
 /// Opens an upload of `size` bytes.
@@ -150,7 +156,7 @@ fn whole_key(upload_id: i64) -> String {
     format!("uploads/{upload_id}/whole")
 }
 
-fn blob_key(sha256: &str) -> String {
+pub(crate) fn blob_key(sha256: &str) -> String {
     format!("blobs/{}/{}/{sha256}", &sha256[..2], &sha256[2..4])
 }
 
@@ -196,7 +202,7 @@ pub async fn put_chunk(
     Ok(store::received(&app.db, id).await?.len())
 }
 
-fn storage_error(e: StorageError) -> AppError {
+pub(crate) fn storage_error(e: StorageError) -> AppError {
     tracing::error!(error = %e, "file storage failed");
     AppError::Unavailable
 }

@@ -112,17 +112,7 @@ pub async fn transition(db: &Db, id: i64, from: &str, to: &str) -> Result<bool, 
 /// Marks an upload complete with its blob, recording the blob if this content is new.
 pub async fn complete(db: &Db, id: i64, blob: &Blob) -> Result<(), DbError> {
     let mut tx = db.begin().await?;
-    tx.execute(
-        sql("INSERT INTO blobs (sha256, size, format, mime, storage_key, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (sha256) DO NOTHING")
-        .bind(blob.sha256.as_str())
-        .bind(blob.size)
-        .bind(blob.format.as_str())
-        .bind(blob.mime.as_str())
-        .bind(blob.storage_key.as_str())
-        .bind(kernel::now()),
-    )
-    .await?;
+    record_blob(&mut tx, blob).await?;
     tx.execute(
         sql("UPDATE uploads SET status = 'complete', blob_sha256 = $2, updated_at = $3 WHERE id = $1")
             .bind(id)
@@ -134,12 +124,28 @@ pub async fn complete(db: &Db, id: i64, blob: &Blob) -> Result<(), DbError> {
     tx.commit().await
 }
 
+/// Records stored content, unless the same content is already recorded.
+pub async fn record_blob(tx: &mut Tx, blob: &Blob) -> Result<(), DbError> {
+    tx.execute(
+        sql("INSERT INTO blobs (sha256, size, format, mime, storage_key, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (sha256) DO NOTHING")
+        .bind(blob.sha256.as_str())
+        .bind(blob.size)
+        .bind(blob.format.as_str())
+        .bind(blob.mime.as_str())
+        .bind(blob.storage_key.as_str())
+        .bind(kernel::now()),
+    )
+    .await?;
+    Ok(())
+}
+
 pub async fn blob(db: &Db, sha256: &str) -> Result<Option<Blob>, DbError> {
     db.fetch_optional(sql("SELECT sha256, size, format, mime, storage_key FROM blobs WHERE sha256 = $1").bind(sha256)).await
 }
 
 /// Bytes a person, or a unit, already takes up: their resources' files, new versions awaiting
-/// review, and unfinished uploads.
+/// review, unfinished uploads, and files attached to homework and questions.
 pub async fn usage(db: &Db, column: Usage, id: i64) -> Result<i64, DbError> {
     let col = match column {
         Usage::Owner => "owner_id",
@@ -152,7 +158,8 @@ pub async fn usage(db: &Db, column: Usage, id: i64) -> Result<i64, DbError> {
                  WHERE r.{col} = $1), 0) + COALESCE((SELECT SUM(b.size) FROM resource_versions v \
                  JOIN resources r ON r.id = v.resource_id JOIN blobs b ON b.sha256 = v.blob_sha256 \
                  WHERE v.status = 'pending' AND r.{col} = $1), 0) \
-                 + COALESCE((SELECT SUM(size) FROM uploads WHERE {col} = $1), 0) AS BIGINT)"
+                 + COALESCE((SELECT SUM(size) FROM uploads WHERE {col} = $1), 0) \
+                 + COALESCE((SELECT SUM(size) FROM attachments WHERE {col} = $1), 0) AS BIGINT)"
             ))
             .bind(id),
         )

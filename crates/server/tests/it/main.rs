@@ -12,6 +12,7 @@ mod browser_roster;
 mod calendar;
 mod classes;
 mod cli;
+mod homework;
 mod library;
 mod openapi;
 mod org;
