@@ -91,10 +91,14 @@ pub fn parse_local(text: &str, offset_minutes: i32) -> Option<(i64, time::Date)>
     Some((local.assume_offset(offset).unix_timestamp(), local.date()))
 }
 
-/// A subject as the code lists name it: teachers' assignments may carry its Chinese name.
+/// A subject as the code lists name it: teachers' assignments may carry its Chinese name, or a
+/// short form of it (生物 for 生物学).
 pub fn subject_code(subject: &str) -> Option<&'static str> {
     let s = subject.trim();
-    library::vocab::SUBJECTS.iter().find(|t| t.code == s || t.zh == s).map(|t| t.code)
+    if s.is_empty() {
+        return None;
+    }
+    library::vocab::SUBJECTS.iter().find(|t| t.code == s || t.zh == s || t.zh.starts_with(s)).map(|t| t.code)
 }
 
 fn is_teacher(actor: &Actor) -> bool {

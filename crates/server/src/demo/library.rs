@@ -248,18 +248,18 @@ async fn packages(app: &App, people: &mut People<'_>) -> anyhow::Result<()> {
 }
 
 /// Actors of the demo's people, loaded once each.
-struct People<'a> {
+pub(super) struct People<'a> {
     app: &'a App,
     actors: HashMap<(i64, Option<i64>), Option<Actor>>,
 }
 
 impl<'a> People<'a> {
-    fn new(app: &'a App) -> Self {
+    pub(super) fn new(app: &'a App) -> Self {
         People { app, actors: HashMap::new() }
     }
 
     /// The person acting in their most senior role.
-    async fn actor(&mut self, person_id: i64) -> anyhow::Result<Option<Actor>> {
+    pub(super) async fn actor(&mut self, person_id: i64) -> anyhow::Result<Option<Actor>> {
         self.acting(person_id, None).await
     }
 

@@ -5,6 +5,7 @@
 //! every machine), then written in one transaction. Only the accounts printed at start-up get a
 //! login and a password, each its own random one; everybody else has no password at all.
 
+mod classroom;
 pub mod files;
 mod library;
 
@@ -39,6 +40,7 @@ pub async fn prepare(app: &kernel::App, dir: &Path) -> anyhow::Result<Vec<DemoAc
     let accounts = if unit_count(app).await? > 0 { reuse(&file)? } else { seed(app, dir).await? };
     // Also fills the library of a demo seeded before the library existed.
     library::seed(app).await.context("cannot seed the demo library")?;
+    classroom::seed(app).await.context("cannot seed the demo classroom")?;
     Ok(accounts)
 }
 

@@ -7,6 +7,7 @@ mod accounts;
 mod activation;
 mod audit;
 mod browser;
+mod browser_homework;
 mod browser_library;
 mod browser_roster;
 mod calendar;
