@@ -131,7 +131,10 @@ pub fn app(config: Config, db: Db) -> anyhow::Result<App> {
     nav.extend(library::nav());
     nav.extend(classroom::nav());
     let previews = library::preview::Converter::new(&config.library.libreoffice);
-    Ok(App::new(config, db, storage, nav).with_part(library).with_part(previews))
+    Ok(App::new(config, db, storage, nav)
+        .with_part(library)
+        .with_part(previews)
+        .with_part(library::uploads::UnitUsage::default()))
 }
 
 /// Serves until Ctrl-C or SIGTERM.

@@ -360,6 +360,10 @@ impl HomeworkPage<'_> {
     }
 
     fn state_label(&self, w: &Work) -> String {
+        // Paper homework is never handed in here: it waits for a mark.
+        if !self.d.homework.online() && w.status.is_none() {
+            return self.ctx.t("homework-state-unmarked");
+        }
         self.ctx.t(&format!("homework-state-{}", w.state()))
     }
 

@@ -114,6 +114,7 @@ mod tests {
             feedback: None,
             marked_at: None,
             returned_at: None,
+            idempotency_key: None,
         }
     }
 

@@ -165,6 +165,8 @@ pub struct Work {
     pub feedback: Option<String>,
     pub marked_at: Option<i64>,
     pub returned_at: Option<i64>,
+    #[serde(skip)]
+    pub idempotency_key: Option<String>,
 }
 
 impl Work {
@@ -189,7 +191,8 @@ impl Work {
 }
 
 const WORK: &str = "SELECT r.homework_id, r.student_id, p.name AS student_name, r.class_id, r.reminded_at, s.id AS submission_id, \
-                    s.status, s.body, s.late, s.attempts, s.handed_in_at, s.score, s.grade, s.feedback, s.marked_at, s.returned_at \
+                    s.status, s.body, s.late, s.attempts, s.handed_in_at, s.score, s.grade, s.feedback, s.marked_at, s.returned_at, \
+                    s.idempotency_key \
                     FROM homework_recipients r JOIN people p ON p.id = r.student_id \
                     LEFT JOIN submissions s ON s.homework_id = r.homework_id AND s.student_id = r.student_id";
 
@@ -293,18 +296,13 @@ pub struct Submission {
     pub handed_in_at: Option<i64>,
 }
 
-fn submission_query(homework_id: i64, student_id: i64) -> kernel::db::Query {
-    sql("SELECT id, status, idempotency_key, handed_in_at FROM submissions WHERE homework_id = $1 AND student_id = $2")
-        .bind(homework_id)
-        .bind(student_id)
-}
-
-pub async fn submission(db: &Db, homework_id: i64, student_id: i64) -> Result<Option<Submission>, DbError> {
-    db.fetch_optional(submission_query(homework_id, student_id)).await
-}
-
 pub async fn submission_in(tx: &mut Tx, homework_id: i64, student_id: i64) -> Result<Option<Submission>, DbError> {
-    tx.fetch_optional(submission_query(homework_id, student_id)).await
+    tx.fetch_optional(
+        sql("SELECT id, status, idempotency_key, handed_in_at FROM submissions WHERE homework_id = $1 AND student_id = $2")
+            .bind(homework_id)
+            .bind(student_id),
+    )
+    .await
 }
 
 pub struct HandIn<'a> {
