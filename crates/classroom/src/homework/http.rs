@@ -42,6 +42,10 @@ pub fn routes() -> Router<App> {
 /// Homework of the last 120 days shows in lists and a student's term.
 const LIST_DAYS: i64 = 120;
 
+fn offset(app: &App) -> time::UtcOffset {
+    time::UtcOffset::from_whole_seconds(app.config.display_utc_offset_minutes * 60).unwrap_or(time::UtcOffset::UTC)
+}
+
 fn since() -> i64 {
     kernel::now() - LIST_DAYS * 86_400
 }
@@ -630,6 +634,7 @@ async fn work_file(
 struct StudentPage<'a> {
     ctx: &'a PageContext,
     name: String,
+    term_name: String,
     items: Vec<AssignedRow>,
     term: StudentTerm,
     now: i64,
@@ -658,14 +663,28 @@ async fn student_page(State(app): State<App>, ctx: PageContext, actor: Actor, Pa
         return Err(AppError::NotFound);
     }
     let person = directory::people::store::get(&app.db, id).await?.ok_or(AppError::NotFound)?;
-    let mut items = store::of_students(&app.db, &[id], since()).await?;
+    // The term under way (from the region's calendar), else the last 120 days.
+    let today = kernel::today(app.config.display_utc_offset_minutes);
+    let term = directory::calendar::store::terms(&app.db).await?.into_iter().find(|t| t.starts_on <= today && today <= t.ends_on);
+    let from = match &term {
+        Some(t) => t.starts_on.midnight().assume_offset(offset(&app)).unix_timestamp(),
+        None => since(),
+    };
+    let mut items = store::of_students(&app.db, &[id], from).await?;
     // A teacher sees the homework they set; the student, parents and admins see all of it.
     if matches!(actor.role, Role::Teacher | Role::HeadTeacher) {
         let mine: Vec<i64> = store::of_teacher(&app.db, actor.person_id, 10_000).await?.into_iter().map(|s| s.id).collect();
         items.retain(|i| mine.contains(&i.id));
     }
     let now = kernel::now();
-    let page = StudentPage { ctx: &ctx, name: person.name.clone(), term: StudentTerm::of(&items, now), items, now };
+    let page = StudentPage {
+        ctx: &ctx,
+        name: person.name.clone(),
+        term_name: term.map(|t| t.name).unwrap_or_default(),
+        term: StudentTerm::of(&items, now),
+        items,
+        now,
+    };
     Ok(ctx.render(&ctx.t_args("homework-student-title", &[("name", person.name)]), &page)?.into_response())
 }
 
