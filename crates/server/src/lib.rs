@@ -107,6 +107,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(roster::openapi::RosterApi::openapi());
     doc.merge(library::openapi::LibraryApi::openapi());
     doc.merge(classroom::openapi::ClassroomApi::openapi());
+    doc.merge(classroom::timetable::http::TimetableApi::openapi());
     doc.info.title = "Hanlin API".into();
     doc.info.version = env!("CARGO_PKG_VERSION").into();
     doc.info.description = Some(
