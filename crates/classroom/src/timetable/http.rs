@@ -394,7 +394,8 @@ struct Editor {
     days: Vec<String>,
     rows: Vec<EditRow>,
     subjects: Vec<(&'static str, &'static str)>,
-    teachers: Vec<Teacher>,
+    /// The school's teachers, each with the subject they teach this class (for the grid script).
+    teachers: Vec<(Teacher, String)>,
 }
 
 #[derive(Template)]
@@ -452,7 +453,20 @@ async fn render_class(app: &App, ctx: &PageContext, actor: &Actor, class_id: i64
     let clash_cells: Vec<(i64, i64)> = w.clashes.iter().map(|c| (c.weekday, c.period)).collect();
     let editor = match (&w.draft, &w.bells) {
         (Some(draft), Some(bells)) => {
-            let teachers = super::teachers(app, &w.access.school).await?;
+            let members = directory::people::store::class_members(&app.db, class_id, today).await?;
+            let teachers = super::teachers(app, &w.access.school)
+                .await?
+                .into_iter()
+                .map(|t| {
+                    let subject = members
+                        .iter()
+                        .find(|(a, _)| a.person_id == t.id && a.role() == Role::Teacher)
+                        .and_then(|(a, _)| a.subject.as_deref().and_then(super::subject_code))
+                        .unwrap_or_default()
+                        .to_string();
+                    (t, subject)
+                })
+                .collect();
             let (times, _) = period_times(Some(bells), today);
             let sub = r.submitted.as_ref();
             let rows = bells
