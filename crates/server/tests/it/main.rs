@@ -18,4 +18,5 @@ mod org;
 mod pages;
 mod roster;
 mod schema;
+mod timetable;
 mod webdriver;
