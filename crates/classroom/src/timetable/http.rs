@@ -328,7 +328,7 @@ async fn feed_reset_submit(
     render_home(&app, &ctx, &actor, None, Some(url)).await
 }
 
-#[utoipa::path(get, path = "/timetable/feed/{token}", tag = "classroom", summary = "A person's timetable as an iCalendar feed (RFC 5545), at the private address shown once on their timetable page; the token may end in .ics", params(("token" = String, Path, description = "the feed's secret token")), responses((status = 200, description = "text/calendar", content_type = "text/calendar"), (status = 404, description = "no such feed (reset or never made)")))]
+#[utoipa::path(get, path = "/timetable/feed/{token}", tag = "classroom", summary = "A person's timetable as an iCalendar feed (RFC 5545), at the private address shown once on their timetable page; the token may end in .ics", params(("token" = String, Path, description = "the feed's secret token")), responses((status = 200, description = "text/calendar", content_type = "text/calendar"), (status = 403, description = "no such feed (a wrong token, or one that was reset)")))]
 pub(crate) async fn feed_get(State(app): State<App>, Path(file): Path<String>) -> Result<Response, AppError> {
     let token = file.strip_suffix(".ics").unwrap_or(&file);
     let body = super::feed(&app, token).await?;

@@ -861,13 +861,14 @@ pub async fn reset_feed(app: &App, actor: &Actor) -> Result<String, AppError> {
 
 /// The iCalendar text of the person whose feed token this is.
 pub async fn feed(app: &App, token: &str) -> Result<String, AppError> {
+    // An unknown, reset or malformed token is refused like any missing credential.
     if token.len() != 43 {
-        return Err(AppError::NotFound);
+        return Err(AppError::Forbidden);
     }
-    let person_id = store::feed_owner(&app.db, &kernel::secret::token_hash(token)).await?.ok_or(AppError::NotFound)?;
-    let person = directory::people::store::get(&app.db, person_id).await?.ok_or(AppError::NotFound)?;
+    let person_id = store::feed_owner(&app.db, &kernel::secret::token_hash(token)).await?.ok_or(AppError::Forbidden)?;
+    let person = directory::people::store::get(&app.db, person_id).await?.ok_or(AppError::Forbidden)?;
     if person.status != "active" {
-        return Err(AppError::NotFound);
+        return Err(AppError::Forbidden);
     }
     let locale = person.locale.as_deref().and_then(Locale::parse).unwrap_or_else(|| Locale::parse(&app.config.default_locale).unwrap_or_default());
     let terms = open_terms(app).await?;

@@ -556,10 +556,10 @@ db_test!(each_person_gets_a_private_icalendar_feed, |t| {
     assert_eq!(r.status(), 200);
     let html = r.text().await.unwrap();
     assert!(html.contains("data-testid=\"feed-url\"") && html.contains("webcal://"), "the new address is shown");
-    assert_eq!(t.client().get(&url).send().await.unwrap().status(), 404, "the old address is dead");
+    assert_eq!(t.client().get(&url).send().await.unwrap().status(), 403, "the old address is dead");
     let forged = format!("/timetable/feed/{}.ics", kernel::secret::random_token(32));
-    assert_eq!(t.client().get(t.url(&forged)).send().await.unwrap().status(), 404);
-    assert_eq!(t.client().get(t.url("/timetable/feed/short.ics")).send().await.unwrap().status(), 404);
+    assert_eq!(t.client().get(t.url(&forged)).send().await.unwrap().status(), 403);
+    assert_eq!(t.client().get(t.url("/timetable/feed/short.ics")).send().await.unwrap().status(), 403);
     // Administrators have no week of their own, so no feed.
     let r = admin.post(t.url("/api/v1/timetable/feed")).send().await.unwrap();
     assert_eq!(r.status(), 403);
