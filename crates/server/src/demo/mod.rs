@@ -7,6 +7,7 @@
 
 pub mod files;
 mod library;
+mod timetable;
 
 use anyhow::{Context, bail};
 use directory::classes::model::{Class, ClassInput};
@@ -39,6 +40,7 @@ pub async fn prepare(app: &kernel::App, dir: &Path) -> anyhow::Result<Vec<DemoAc
     let accounts = if unit_count(app).await? > 0 { reuse(&file)? } else { seed(app, dir).await? };
     // Also fills the library of a demo seeded before the library existed.
     library::seed(app).await.context("cannot seed the demo library")?;
+    timetable::seed(app).await.context("cannot seed the demo timetables")?;
     Ok(accounts)
 }
 

@@ -611,3 +611,31 @@ db_test!(the_pages_work_for_every_role, |t| {
     let r = teacher.get(t.url(&format!("/timetable/schools/{}", s.r.s1))).send().await.unwrap();
     assert_eq!(r.status(), 403, "the school overview is for its administrators and bureau staff");
 });
+
+db_test!(the_demo_region_gains_published_timetables_without_clashes, |t| {
+    let dir = std::env::temp_dir().join(format!("hanlin-demo-tt-{}", kernel::secret::random_token(6).replace(['-', '_'], "x")));
+    let accounts = server::demo::prepare(&t.app, &dir).await.expect("seed the demo region");
+    let city = accounts.iter().find(|a| a.role == "region_admin").unwrap();
+    let c = t.client();
+    let r = c.post(t.url("/api/v1/auth/login")).json(&json!({ "login": city.login, "password": city.password })).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let classes: Vec<(i64,)> = t.app.db.fetch_all(sql("SELECT id FROM classes ORDER BY id")).await.unwrap();
+    let mut updated = 0;
+    for (id,) in &classes {
+        let (status, body) = get_json(&t, &c, &format!("/api/v1/classes/{id}/timetable")).await;
+        assert_eq!(status, 200);
+        assert!(body["version"].as_i64().unwrap() >= 1, "class {id} has a published timetable: {body}");
+        assert!(body["published"].as_array().unwrap().len() >= 30, "a full week for class {id}");
+        assert_eq!(body["clashes"], json!([]), "class {id}");
+        assert_eq!(body["bell_schedule"]["variants"].as_array().unwrap().len(), 2, "summer and winter times");
+        if body["latest_changes"].as_array().is_some_and(|c| !c.is_empty()) {
+            updated += 1;
+        }
+    }
+    assert_eq!(updated, 1, "one class shows a 课表已更新 notice");
+    // Seeding again adds nothing.
+    server::demo::prepare(&t.app, &dir).await.expect("a second start reuses the demo");
+    let (n,): (i64,) = t.app.db.fetch_one(sql("SELECT COUNT(*) FROM timetables")).await.unwrap();
+    assert_eq!(n as usize, classes.len());
+    let _ = std::fs::remove_dir_all(&dir);
+});
