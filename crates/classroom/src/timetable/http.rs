@@ -103,6 +103,9 @@ struct WeekGrid {
     days: Vec<String>,
     rows: Vec<WeekRow>,
     variant: String,
+    /// No lessons: the grid is drawn only to show the bell times.
+    empty: bool,
+    times_only: bool,
 }
 
 fn day_names(ctx: &PageContext, days: i64) -> Vec<String> {
@@ -146,7 +149,7 @@ fn grid(
                 .collect(),
         })
         .collect();
-    WeekGrid { title, testid: testid.into(), days: day_names(ctx, days), rows, variant }
+    WeekGrid { title, testid: testid.into(), days: day_names(ctx, days), rows, variant, empty: lessons.is_empty(), times_only: false }
 }
 
 fn cells_of(lessons: &[Lesson], names: &Names, locale: Locale, changed: &[(i64, i64)]) -> Vec<(i64, i64, WeekCell)> {
@@ -850,7 +853,7 @@ async fn render_school(
         school_id: id,
         school_name: unit.name.clone(),
         terms: term_choices(app, &term).await?,
-        bells: bells.as_ref().map(|b| grid(ctx, ctx.t("timetable-bells"), "bells", Some(b), &[], today)),
+        bells: bells.as_ref().map(|b| WeekGrid { times_only: true, ..grid(ctx, ctx.t("timetable-bells"), "bells", Some(b), &[], today) }),
         variants,
         classes: school_rows(app, id, term.id, ctx.locale).await?,
         manage: actor.may(Capability::Manage, kernel::auth::Target::Unit { path: &unit.path }),

@@ -9,6 +9,7 @@ mod audit;
 mod browser;
 mod browser_library;
 mod browser_roster;
+mod browser_timetable;
 mod calendar;
 mod classes;
 mod cli;
