@@ -2,7 +2,7 @@
 //! editor, clash list and publishing, a school's overview, bell schedule and import.
 
 use super::store::{Lesson, Timetable};
-use super::{Bells, ClassWeek, Clash, Names, SchoolTerm, Teacher, import};
+use super::{Bells, Clash, ClassWeek, Names, SchoolTerm, Teacher, import};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -115,8 +115,11 @@ fn day_names(ctx: &PageContext, days: i64) -> Vec<String> {
 /// The times of each period on the bell schedule in force today.
 fn period_times(bells: Option<&Bells>, today: time::Date) -> (HashMap<i64, String>, String) {
     let Some(v) = bells.and_then(|b| b.variant_on(today)) else { return (HashMap::new(), String::new()) };
-    let times =
-        v.periods.iter().map(|p| (p.period, format!("{}–{}", super::clock(p.starts_minute), super::clock(p.ends_minute)))).collect();
+    let times = v
+        .periods
+        .iter()
+        .map(|p| (p.period, format!("{}–{}", super::clock(p.starts_minute), super::clock(p.ends_minute))))
+        .collect();
     (times, if bells.is_some_and(|b| b.variants.len() > 1) { v.variant.name.clone() } else { String::new() })
 }
 
@@ -149,7 +152,15 @@ fn grid(
                 .collect(),
         })
         .collect();
-    WeekGrid { title, testid: testid.into(), days: day_names(ctx, days), rows, variant, empty: lessons.is_empty(), times_only: false }
+    WeekGrid {
+        title,
+        testid: testid.into(),
+        days: day_names(ctx, days),
+        rows,
+        variant,
+        empty: lessons.is_empty(),
+        times_only: false,
+    }
 }
 
 fn cells_of(lessons: &[Lesson], names: &Names, locale: Locale, changed: &[(i64, i64)]) -> Vec<(i64, i64, WeekCell)> {
@@ -242,7 +253,13 @@ fn site(app: &App, headers: &HeaderMap) -> String {
     }
 }
 
-async fn render_home(app: &App, ctx: &PageContext, actor: &Actor, term_id: Option<i64>, feed_url: Option<String>) -> Result<Response, AppError> {
+async fn render_home(
+    app: &App,
+    ctx: &PageContext,
+    actor: &Actor,
+    term_id: Option<i64>,
+    feed_url: Option<String>,
+) -> Result<Response, AppError> {
     let term = super::term(app, term_id).await?;
     let terms = match &term {
         Some(t) => term_choices(app, t).await?,
@@ -260,7 +277,12 @@ async fn render_home(app: &App, ctx: &PageContext, actor: &Actor, term_id: Optio
             let cells: Vec<_> = mine
                 .iter()
                 .map(|l| {
-                    let c = WeekCell { subject: l.subject_name.clone(), detail: l.class.clone(), room: l.room.clone(), changed: false };
+                    let c = WeekCell {
+                        subject: l.subject_name.clone(),
+                        detail: l.class.clone(),
+                        room: l.room.clone(),
+                        changed: false,
+                    };
                     (l.weekday, l.period, c)
                 })
                 .collect();
@@ -277,7 +299,12 @@ async fn render_home(app: &App, ctx: &PageContext, actor: &Actor, term_id: Optio
                 let cells: Vec<_> = of_class
                     .iter()
                     .map(|l| {
-                        let c = WeekCell { subject: l.subject_name.clone(), detail: l.teacher.clone(), room: l.room.clone(), changed: false };
+                        let c = WeekCell {
+                            subject: l.subject_name.clone(),
+                            detail: l.teacher.clone(),
+                            room: l.room.clone(),
+                            changed: false,
+                        };
                         (l.weekday, l.period, c)
                     })
                     .collect();
@@ -311,7 +338,12 @@ async fn render_home(app: &App, ctx: &PageContext, actor: &Actor, term_id: Optio
     Ok(ctx.render(&ctx.t("timetable-title"), &page)?.into_response())
 }
 
-async fn home_page(State(app): State<App>, ctx: PageContext, actor: Actor, Query(q): Query<TermQuery>) -> Result<Response, AppError> {
+async fn home_page(
+    State(app): State<App>,
+    ctx: PageContext,
+    actor: Actor,
+    Query(q): Query<TermQuery>,
+) -> Result<Response, AppError> {
     render_home(&app, &ctx, &actor, q.term, None).await
 }
 
@@ -347,7 +379,11 @@ pub(crate) async fn feed_get(State(app): State<App>, Path(file): Path<String>) -
 }
 
 #[utoipa::path(post, path = "/api/v1/timetable/feed", tag = "classroom", summary = "Make a new private calendar feed address for yourself (teachers, students, parents); the previous one stops working. The URL is shown only in this answer", responses((status = 200, description = "the feed's URL"), (status = 403, description = "your role has no timetable of its own")))]
-pub(crate) async fn api_feed_reset(State(app): State<App>, actor: Actor, headers: HeaderMap) -> Result<Json<serde_json::Value>, AppError> {
+pub(crate) async fn api_feed_reset(
+    State(app): State<App>,
+    actor: Actor,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, AppError> {
     if !personal_role(actor.role) {
         return Err(AppError::Forbidden);
     }
@@ -356,7 +392,12 @@ pub(crate) async fn api_feed_reset(State(app): State<App>, actor: Actor, headers
 }
 
 #[utoipa::path(get, path = "/api/v1/timetable/me", tag = "classroom", summary = "Your own published week of a term (default: the current one): the lessons you teach, or your class's, or your children's classes'", params(("term" = Option<i64>, Query, description = "term id")), responses((status = 200, description = "the term and its lessons"), (status = 401, description = "not signed in")))]
-pub(crate) async fn api_me(State(app): State<App>, ctx: PageContext, actor: Actor, Query(q): Query<TermQuery>) -> Result<Json<serde_json::Value>, AppError> {
+pub(crate) async fn api_me(
+    State(app): State<App>,
+    ctx: PageContext,
+    actor: Actor,
+    Query(q): Query<TermQuery>,
+) -> Result<Json<serde_json::Value>, AppError> {
     let Some(term) = super::term(&app, q.term).await? else {
         return Ok(Json(json!({ "term": null, "lessons": [] })));
     };
@@ -417,6 +458,8 @@ struct ClassPage<'a> {
     published_at: String,
     notice: Option<Notice>,
     manage: bool,
+    /// Administrators reach the school's pages (overview, bell schedule); head teachers do not.
+    admin: bool,
     editor: Option<Editor>,
     differs: bool,
     clashes: Vec<String>,
@@ -447,12 +490,27 @@ impl ClassRender {
     }
 }
 
-async fn render_class(app: &App, ctx: &PageContext, actor: &Actor, class_id: i64, term_id: Option<i64>, r: ClassRender) -> Result<Response, AppError> {
+async fn render_class(
+    app: &App,
+    ctx: &PageContext,
+    actor: &Actor,
+    class_id: i64,
+    term_id: Option<i64>,
+    r: ClassRender,
+) -> Result<Response, AppError> {
     let w: ClassWeek = super::class_week(app, actor, class_id, term_id, ctx.locale).await?;
     let today = kernel::today(app.config.display_utc_offset_minutes);
     let class_name = super::class_name(app, &w.access.class, ctx.locale).await?;
-    let changed: Vec<(i64, i64)> = w.latest.as_ref().map(super::changes_of).unwrap_or_default().iter().map(|c| (c.weekday, c.period)).collect();
-    let week = grid(ctx, ctx.t("timetable-published-week"), "published-week", w.bells.as_ref(), &cells_of(&w.published, &w.names, ctx.locale, &changed), today);
+    let changed: Vec<(i64, i64)> =
+        w.latest.as_ref().map(super::changes_of).unwrap_or_default().iter().map(|c| (c.weekday, c.period)).collect();
+    let week = grid(
+        ctx,
+        ctx.t("timetable-published-week"),
+        "published-week",
+        w.bells.as_ref(),
+        &cells_of(&w.published, &w.names, ctx.locale, &changed),
+        today,
+    );
     let clash_cells: Vec<(i64, i64)> = w.clashes.iter().map(|c| (c.weekday, c.period)).collect();
     let editor = match (&w.draft, &w.bells) {
         (Some(draft), Some(bells)) => {
@@ -496,12 +554,22 @@ async fn render_class(app: &App, ctx: &PageContext, actor: &Actor, class_id: i64
                                 let mine: Vec<String> = s
                                     .errors
                                     .iter()
-                                    .filter(|e| ["subject", "teacher", "room"].iter().any(|c| e.field == super::cell_field(d, p, c)))
+                                    .filter(|e| {
+                                        ["subject", "teacher", "room"].iter().any(|c| e.field == super::cell_field(d, p, c))
+                                    })
                                     .map(|e| ctx.t_args(e.key, &e.args.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>()))
                                     .collect();
                                 (!mine.is_empty()).then(|| mine.join(" "))
                             });
-                            EditCell { weekday: d, period: p, subject, teacher, room, error, clash: clash_cells.contains(&(d, p)) }
+                            EditCell {
+                                weekday: d,
+                                period: p,
+                                subject,
+                                teacher,
+                                room,
+                                error,
+                                clash: clash_cells.contains(&(d, p)),
+                            }
                         })
                         .collect(),
                 })
@@ -531,6 +599,7 @@ async fn render_class(app: &App, ctx: &PageContext, actor: &Actor, class_id: i64
         published_at: w.timetable.as_ref().and_then(|t| t.published_at).map(|at| ctx.time(&at)).unwrap_or_default(),
         notice: w.latest.as_ref().and_then(|p| notice(ctx, p)),
         manage: w.access.manage,
+        admin: actor.role.is_admin() && w.access.manage,
         differs: w.draft_differs(),
         clashes: w.clashes.iter().map(|c| clash_text(ctx, c)).collect(),
         editor,
@@ -600,6 +669,7 @@ async fn draft_submit(
     State(app): State<App>,
     ctx: PageContext,
     actor: Actor,
+    meta: RequestMeta,
     Path(id): Path<i64>,
     Query(q): Query<TermQuery>,
     CsrfForm(form): CsrfForm<HashMap<String, String>>,
@@ -609,14 +679,15 @@ async fn draft_submit(
         None => super::required_term(&app, None).await?.id,
     };
     let result = match lessons_from_form(&form) {
-        Ok(lessons) => super::save_draft(&app, &actor, id, term, &lessons, cell_of).await,
+        Ok(lessons) => super::save_draft(&app, &actor, &meta, id, term, &lessons, cell_of).await,
         Err(e) => Err(e),
     };
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/timetable/classes/{id}?term={term}&saved=1#editor")).into_response()),
         Err(AppError::Invalid(errors)) => {
-            let (cells, other): (Vec<FieldError>, Vec<FieldError>) =
-                errors.into_iter().partition(|e| e.field.starts_with("s-") || e.field.starts_with("t-") || e.field.starts_with("r-"));
+            let (cells, other): (Vec<FieldError>, Vec<FieldError>) = errors
+                .into_iter()
+                .partition(|e| e.field.starts_with("s-") || e.field.starts_with("t-") || e.field.starts_with("r-"));
             let r = ClassRender { submitted: Some(Submitted { form, errors: cells }), errors: other, ..ClassRender::plain() };
             render_class(&app, &ctx, &actor, id, Some(term), r).await
         }
@@ -661,8 +732,12 @@ async fn class_import_submit(
 ) -> Result<Response, AppError> {
     let term = upload_term(&upload)?;
     match import::import(&app, &actor, &meta, 0, Some(id), term, upload.path(), ctx.locale).await {
-        Ok(s) => render_class(&app, &ctx, &actor, id, Some(term), ClassRender { imported: Some(s), ..ClassRender::plain() }).await,
-        Err(AppError::Invalid(errors)) => render_class(&app, &ctx, &actor, id, Some(term), ClassRender { errors, ..ClassRender::plain() }).await,
+        Ok(s) => {
+            render_class(&app, &ctx, &actor, id, Some(term), ClassRender { imported: Some(s), ..ClassRender::plain() }).await
+        }
+        Err(AppError::Invalid(errors)) => {
+            render_class(&app, &ctx, &actor, id, Some(term), ClassRender { errors, ..ClassRender::plain() }).await
+        }
         Err(e) => Err(e),
     }
 }
@@ -678,7 +753,13 @@ fn clash_json(ctx: &PageContext, c: &Clash) -> serde_json::Value {
     v
 }
 
-async fn class_json(app: &App, ctx: &PageContext, actor: &Actor, id: i64, term: Option<i64>) -> Result<serde_json::Value, AppError> {
+async fn class_json(
+    app: &App,
+    ctx: &PageContext,
+    actor: &Actor,
+    id: i64,
+    term: Option<i64>,
+) -> Result<serde_json::Value, AppError> {
     let w = super::class_week(app, actor, id, term, ctx.locale).await?;
     let published: Vec<_> = w.published.iter().map(|l| lesson_json(l, &w.names, ctx.locale)).collect();
     let mut out = json!({
@@ -729,6 +810,7 @@ pub(crate) async fn api_save_draft(
     State(app): State<App>,
     ctx: PageContext,
     actor: Actor,
+    meta: RequestMeta,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<DraftBody>,
 ) -> Result<Json<serde_json::Value>, AppError> {
@@ -736,7 +818,7 @@ pub(crate) async fn api_save_draft(
         Some(t) => t,
         None => super::required_term(&app, None).await?.id,
     };
-    super::save_draft(&app, &actor, id, term, &body.lessons, api_field).await?;
+    super::save_draft(&app, &actor, &meta, id, term, &body.lessons, api_field).await?;
     Ok(Json(class_json(&app, &ctx, &actor, id, Some(term)).await?))
 }
 
@@ -821,7 +903,13 @@ async fn school_rows(app: &App, school_id: i64, term_id: i64, locale: Locale) ->
             }
             None => (0, false),
         };
-        rows.push(ClassRow { id: c.id, name: c.display_name(year, locale), version: t.map_or(0, |t| t.published_version), lessons, pending });
+        rows.push(ClassRow {
+            id: c.id,
+            name: c.display_name(year, locale),
+            version: t.map_or(0, |t| t.published_version),
+            lessons,
+            pending,
+        });
     }
     Ok(rows)
 }
@@ -853,7 +941,9 @@ async fn render_school(
         school_id: id,
         school_name: unit.name.clone(),
         terms: term_choices(app, &term).await?,
-        bells: bells.as_ref().map(|b| WeekGrid { times_only: true, ..grid(ctx, ctx.t("timetable-bells"), "bells", Some(b), &[], today) }),
+        bells: bells
+            .as_ref()
+            .map(|b| WeekGrid { times_only: true, ..grid(ctx, ctx.t("timetable-bells"), "bells", Some(b), &[], today) }),
         variants,
         classes: school_rows(app, id, term.id, ctx.locale).await?,
         manage: actor.may(Capability::Manage, kernel::auth::Target::Unit { path: &unit.path }),
@@ -1031,7 +1121,8 @@ async fn render_bells(
             errors: errors.iter().filter(|e| e.field.starts_with(&format!("v{n}_"))).map(|e| ctx.error_text(e)).collect(),
         })
         .collect();
-    let general: Vec<String> = errors.iter().filter(|e| !e.field.starts_with('v') || e.field == "variants").map(|e| ctx.error_text(e)).collect();
+    let general: Vec<String> =
+        errors.iter().filter(|e| !e.field.starts_with('v') || e.field == "variants").map(|e| ctx.error_text(e)).collect();
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = BellsPage {
         ctx,
@@ -1065,7 +1156,8 @@ async fn bells_submit(
     Path(id): Path<i64>,
     CsrfForm(form): CsrfForm<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
-    let term = form.get("term").and_then(|t| t.parse().ok()).ok_or_else(|| AppError::invalid("term", "timetable-error-no-term"))?;
+    let term =
+        form.get("term").and_then(|t| t.parse().ok()).ok_or_else(|| AppError::invalid("term", "timetable-error-no-term"))?;
     match super::save_bells(&app, &actor, &meta, id, term, &bells_input(&form)).await {
         Ok(_) => Ok(Redirect::to(&format!("/timetable/schools/{id}/bells?term={term}&saved=1")).into_response()),
         Err(AppError::Invalid(errors)) => render_bells(&app, &ctx, &actor, id, Some(term), Some((form, errors)), false).await,

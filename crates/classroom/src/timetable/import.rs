@@ -64,7 +64,8 @@ struct Sheet {
 }
 
 fn read(path: &Path, need_class: bool) -> Result<Sheet, AppError> {
-    let unreadable = |e: sheet::SheetError| AppError::Invalid(vec![FieldError::new("file", "timetable-import-unreadable").arg("detail", e)]);
+    let unreadable =
+        |e: sheet::SheetError| AppError::Invalid(vec![FieldError::new("file", "timetable-import-unreadable").arg("detail", e)]);
     let mut reader = sheet::Reader::open(path, None, &sheet::Limits::default()).map_err(unreadable)?;
     let header = match reader.next() {
         Some(r) => r.map_err(unreadable)?,
@@ -104,7 +105,8 @@ fn read(path: &Path, need_class: bool) -> Result<Sheet, AppError> {
     Ok(Sheet { at, rows })
 }
 
-const CN_NUMBERS: [&str; 16] = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二", "十三", "十四", "十五", "十六"];
+const CN_NUMBERS: [&str; 16] =
+    ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二", "十三", "十四", "十五", "十六"];
 
 /// 1 (Monday) … 7 from "1", "周一", "星期一", "礼拜一", "一", "日"/"天" (Sunday), "Mon", "Monday".
 pub fn parse_weekday(value: &str) -> Option<i64> {
@@ -185,7 +187,8 @@ pub async fn import(
         let class = match &only {
             Some(a) => {
                 let v = &r.cells[CLASS];
-                let names = [a.class.display_name(year, Locale::ZhCn), a.class.display_name(year, Locale::En), a.class.id.to_string()];
+                let names =
+                    [a.class.display_name(year, Locale::ZhCn), a.class.display_name(year, Locale::En), a.class.id.to_string()];
                 if !v.is_empty() && !names.iter().any(|n| n.eq_ignore_ascii_case(v)) {
                     errors.push(problem(CLASS, "timetable-import-other-class"));
                 }
@@ -238,7 +241,13 @@ pub async fn import(
         if errors.len() == before
             && let (Some(c), Some(weekday), Some(period), Some(subject)) = (class, weekday, period, subject)
         {
-            by_class.entry(c).or_default().push(Lesson { weekday, period, subject: subject.to_string(), teacher_id: teacher, room });
+            by_class.entry(c).or_default().push(Lesson {
+                weekday,
+                period,
+                subject: subject.to_string(),
+                teacher_id: teacher,
+                room,
+            });
         }
     }
     if !errors.is_empty() {
@@ -288,7 +297,9 @@ mod tests {
 
     #[test]
     fn weekdays_and_periods_are_read_in_both_languages() {
-        for (text, day) in [("1", 1), ("周三", 3), ("星期五", 5), ("礼拜六", 6), ("日", 7), ("Tue", 2), ("thursday", 4), ("二", 2)] {
+        for (text, day) in
+            [("1", 1), ("周三", 3), ("星期五", 5), ("礼拜六", 6), ("日", 7), ("Tue", 2), ("thursday", 4), ("二", 2)]
+        {
             assert_eq!(parse_weekday(text), Some(day), "{text}");
         }
         for bad in ["0", "8", "周八", "", "x", "mo"] {

@@ -273,7 +273,9 @@ fn check_bells(input: &BellsInput, term: &SchoolTerm) -> Result<(i64, Vec<Checke
                 );
             }
             if let Some(o) = out.iter().find(|o| o.starts_on <= e && s <= o.ends_on) {
-                errors.push(FieldError::new(field("starts_on"), "timetable-error-variant-overlap").arg("n", n).arg("other", &o.name));
+                errors.push(
+                    FieldError::new(field("starts_on"), "timetable-error-variant-overlap").arg("n", n).arg("other", &o.name),
+                );
             }
         }
         let lines: Vec<&str> = v.periods.iter().map(|p| p.trim()).filter(|p| !p.is_empty()).collect();
@@ -345,8 +347,16 @@ pub async fn save_bells(
     let id = store::save_schedule(&mut tx, school_id, term.id, input.days_per_week, periods, &rows, actor.person_id).await?;
     audit::record(
         &mut tx,
-        &Entry::by(actor, meta, "bell_schedule_save", "bell_schedule", id, format!("{} {}", unit.name, term.name), unit.path.clone())
-            .after(json!({ "term_id": term.id, "days_per_week": input.days_per_week, "periods_per_day": periods,
+        &Entry::by(
+            actor,
+            meta,
+            "bell_schedule_save",
+            "bell_schedule",
+            id,
+            format!("{} {}", unit.name, term.name),
+            unit.path.clone(),
+        )
+        .after(json!({ "term_id": term.id, "days_per_week": input.days_per_week, "periods_per_day": periods,
                            "variants": variants.iter().map(|v| json!({ "name": v.name, "starts_on": v.starts_on.to_string(),
                                "ends_on": v.ends_on.to_string(), "periods": v.periods })).collect::<Vec<_>>() })),
     )
@@ -385,9 +395,8 @@ impl Names {
 
     pub async fn fill(&mut self, app: &App, ids: Vec<i64>) -> Result<(), AppError> {
         for id in ids {
-            if !self.0.contains_key(&id) {
-                let name = directory::people::store::get(&app.db, id).await?.map(|p| p.name).unwrap_or_default();
-                self.0.insert(id, name);
+            if let std::collections::hash_map::Entry::Vacant(e) = self.0.entry(id) {
+                e.insert(directory::people::store::get(&app.db, id).await?.map(|p| p.name).unwrap_or_default());
             }
         }
         Ok(())
@@ -436,10 +445,14 @@ pub fn check_lessons(
     for (i, l) in lessons.iter().enumerate() {
         let before = errors.len();
         if !(1..=bells.schedule.days_per_week).contains(&l.weekday) {
-            errors.push(FieldError::new(field_of(i, l, "weekday"), "timetable-error-weekday").arg("max", bells.schedule.days_per_week));
+            errors.push(
+                FieldError::new(field_of(i, l, "weekday"), "timetable-error-weekday").arg("max", bells.schedule.days_per_week),
+            );
         }
         if !(1..=bells.schedule.periods_per_day).contains(&l.period) {
-            errors.push(FieldError::new(field_of(i, l, "period"), "timetable-error-period").arg("max", bells.schedule.periods_per_day));
+            errors.push(
+                FieldError::new(field_of(i, l, "period"), "timetable-error-period").arg("max", bells.schedule.periods_per_day),
+            );
         }
         if subject(l.subject.trim()).is_none() {
             errors.push(FieldError::new(field_of(i, l, "subject"), "timetable-error-subject").arg("value", &l.subject));
@@ -491,6 +504,7 @@ pub async fn required_bells(app: &App, school_id: i64, term_id: i64) -> Result<B
 pub async fn save_draft(
     app: &App,
     actor: &Actor,
+    meta: &RequestMeta,
     class_id: i64,
     term_id: i64,
     lessons: &[Lesson],
@@ -507,6 +521,21 @@ pub async fn save_draft(
     let mut tx = app.db.begin().await?;
     let t = store::ensure(&mut tx, class_id, term.id, access.school.id, actor.person_id).await?;
     store::replace_draft(&mut tx, t.id, &lessons, actor.person_id).await?;
+    let name = class_name(app, &access.class, Locale::ZhCn).await?;
+    audit::record(
+        &mut tx,
+        &Entry::by(
+            actor,
+            meta,
+            "timetable_draft_save",
+            "class",
+            class_id,
+            format!("{} {name} {}", access.school.name, term.name),
+            access.school.path.clone(),
+        )
+        .after(json!({ "term_id": term.id, "lessons": lessons.len() })),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -645,7 +674,13 @@ impl ClassWeek {
     }
 }
 
-pub async fn class_week(app: &App, actor: &Actor, class_id: i64, term_id: Option<i64>, locale: Locale) -> Result<ClassWeek, AppError> {
+pub async fn class_week(
+    app: &App,
+    actor: &Actor,
+    class_id: i64,
+    term_id: Option<i64>,
+    locale: Locale,
+) -> Result<ClassWeek, AppError> {
     let access = class_access(app, actor, class_id, Capability::View).await?;
     let term = required_term(app, term_id).await?;
     let bells = bells(app, access.school.id, term.id).await?;
@@ -727,6 +762,7 @@ pub async fn publish(
     let teachers = teachers(app, &access.school).await?;
     let mut names = Names::from_teachers(&teachers);
     let mut tx = app.db.begin().await?;
+    store::lock_term(&mut tx, term.id).await?;
     let t = store::timetable_in(&mut tx, class_id, term.id)
         .await?
         .ok_or_else(|| AppError::invalid("timetable", "timetable-error-empty"))?;
@@ -759,13 +795,22 @@ pub async fn publish(
     let ids: Vec<i64> = before.iter().chain(&draft).filter_map(|l| l.teacher_id).collect();
     names.fill(app, ids).await?;
     let changes = if t.published_version > 0 { diff(&before, &draft, &names) } else { Vec::new() };
-    let version = store::publish(&mut tx, t.id, actor.person_id, &serde_json::to_string(&changes).map_err(AppError::internal)?).await?;
+    let version =
+        store::publish(&mut tx, t.id, actor.person_id, &serde_json::to_string(&changes).map_err(AppError::internal)?).await?;
     kernel::activity::record(&mut tx, actor, "timetable_publish", class_id).await?;
     let name = class_name(app, &access.class, Locale::ZhCn).await?;
     audit::record(
         &mut tx,
-        &Entry::by(actor, meta, "timetable_publish", "class", class_id, format!("{} {name} {}", access.school.name, term.name), access.school.path.clone())
-            .after(json!({ "term_id": term.id, "version": version, "lessons": draft.len(), "changes": changes.len() })),
+        &Entry::by(
+            actor,
+            meta,
+            "timetable_publish",
+            "class",
+            class_id,
+            format!("{} {name} {}", access.school.name, term.name),
+            access.school.path.clone(),
+        )
+        .after(json!({ "term_id": term.id, "version": version, "lessons": draft.len(), "changes": changes.len() })),
     )
     .await?;
     tx.commit().await?;
@@ -813,7 +858,8 @@ pub async fn person_lessons(app: &App, person_id: i64, term_ids: &[i64], locale:
     if current.iter().any(|a| a.role() == Role::Parent) {
         for child in directory::people::store::children_of(&app.db, person_id).await? {
             for a in directory::people::store::assignments(&app.db, child.person_id).await? {
-                if a.is_current(today) && a.role() == Role::Student
+                if a.is_current(today)
+                    && a.role() == Role::Student
                     && let Some(c) = a.class_id
                 {
                     classes.push(c);
@@ -870,7 +916,11 @@ pub async fn feed(app: &App, token: &str) -> Result<String, AppError> {
     if person.status != "active" {
         return Err(AppError::Forbidden);
     }
-    let locale = person.locale.as_deref().and_then(Locale::parse).unwrap_or_else(|| Locale::parse(&app.config.default_locale).unwrap_or_default());
+    let locale = person
+        .locale
+        .as_deref()
+        .and_then(Locale::parse)
+        .unwrap_or_else(|| Locale::parse(&app.config.default_locale).unwrap_or_default());
     let terms = open_terms(app).await?;
     let term_ids: Vec<i64> = terms.iter().map(|t| t.id).collect();
     let lessons = person_lessons(app, person_id, &term_ids, locale).await?;
@@ -878,15 +928,16 @@ pub async fn feed(app: &App, token: &str) -> Result<String, AppError> {
     let mut events = Vec::new();
     for l in &lessons {
         let key = (l.school_id, l.term_id);
-        if !schedules.contains_key(&key) {
-            schedules.insert(key, bells(app, l.school_id, l.term_id).await?);
+        if let std::collections::hash_map::Entry::Vacant(e) = schedules.entry(key) {
+            e.insert(bells(app, l.school_id, l.term_id).await?);
         }
         let (Some(Some(b)), Some(term)) = (schedules.get(&key), terms.iter().find(|t| t.id == l.term_id)) else { continue };
         for v in &b.variants {
             let Some(p) = v.periods.iter().find(|p| p.period == l.period) else { continue };
             let from = v.variant.starts_on.max(term.starts_on);
             let to = v.variant.ends_on.min(term.ends_on);
-            let Some(series) = ical::Series::weekly(from, to, l.weekday, p.starts_minute, p.ends_minute, app.config.display_utc_offset_minutes)
+            let Some(series) =
+                ical::Series::weekly(from, to, l.weekday, p.starts_minute, p.ends_minute, app.config.display_utc_offset_minutes)
             else {
                 continue;
             };

@@ -199,8 +199,10 @@ pub async fn timetable_in(tx: &mut Tx, class_id: i64, term_id: i64) -> Result<Op
 }
 
 pub async fn of_school(db: &Db, school_id: i64, term_id: i64) -> Result<Vec<Timetable>, DbError> {
-    db.fetch_all(sql(format!("{TIMETABLE} WHERE school_id = $1 AND term_id = $2 ORDER BY class_id")).bind(school_id).bind(term_id))
-        .await
+    db.fetch_all(
+        sql(format!("{TIMETABLE} WHERE school_id = $1 AND term_id = $2 ORDER BY class_id")).bind(school_id).bind(term_id),
+    )
+    .await
 }
 
 /// The class's timetable of the term, created empty if it has none.
@@ -244,14 +246,22 @@ pub async fn replace_draft(tx: &mut Tx, timetable_id: i64, lessons: &[Lesson], b
             kernel::db::values(chunk.len(), 7, 1)
         ));
         for l in chunk {
-            q = q.bind(timetable_id).bind("draft").bind(l.weekday).bind(l.period).bind(l.subject.as_str()).bind(l.teacher_id).bind(
-                l.room.as_str(),
-            );
+            q = q
+                .bind(timetable_id)
+                .bind("draft")
+                .bind(l.weekday)
+                .bind(l.period)
+                .bind(l.subject.as_str())
+                .bind(l.teacher_id)
+                .bind(l.room.as_str());
         }
         tx.execute(q).await?;
     }
     tx.execute(
-        sql("UPDATE timetables SET updated_at = $2, updated_by = $3 WHERE id = $1").bind(timetable_id).bind(kernel::now()).bind(by),
+        sql("UPDATE timetables SET updated_at = $2, updated_by = $3 WHERE id = $1")
+            .bind(timetable_id)
+            .bind(kernel::now())
+            .bind(by),
     )
     .await?;
     Ok(())
@@ -284,7 +294,13 @@ pub async fn others_in(
     tx.fetch_all(q).await
 }
 
-pub async fn others(db: &Db, term_id: i64, timetable_id: i64, school_id: i64, teachers: &[i64]) -> Result<Vec<OtherLesson>, DbError> {
+pub async fn others(
+    db: &Db,
+    term_id: i64,
+    timetable_id: i64,
+    school_id: i64,
+    teachers: &[i64],
+) -> Result<Vec<OtherLesson>, DbError> {
     db.fetch_all(others_query(db.dialect(), term_id, timetable_id, school_id, teachers)).await
 }
 
@@ -294,6 +310,18 @@ fn arg_count(dialect: Dialect, len: usize) -> usize {
         Dialect::Postgres if len > 0 => 1,
         _ => len,
     }
+}
+
+/// Serialises publications of one term on PostgreSQL, whose READ COMMITTED transactions would
+/// otherwise let two classes publish clashing lessons at the same moment, each unaware of the
+/// other. (SQLite's write transactions are serial already.)
+pub async fn lock_term(tx: &mut Tx, term_id: i64) -> Result<(), DbError> {
+    if tx.dialect() == Dialect::Postgres {
+        // The key's high bits mark it as the timetables' so it meets no other advisory lock.
+        let key = 0x5454_0000_0000_i64 | term_id;
+        let _: Vec<(i32,)> = tx.fetch_all(sql("SELECT 1 FROM (SELECT pg_advisory_xact_lock($1)) AS locked").bind(key)).await?;
+    }
+    Ok(())
 }
 
 /// Publishes the draft as the next version, with what changed; returns the version.

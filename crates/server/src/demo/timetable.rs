@@ -21,11 +21,7 @@ pub async fn seed(app: &App) -> anyhow::Result<usize> {
     let started = std::time::Instant::now();
     let today = kernel::today(app.config.display_utc_offset_minutes);
     let term = ensure_term(app, today).await.context("cannot set up the demo's school year")?;
-    let schools: Vec<_> = directory::org::store::roots(&app.db)
-        .await?
-        .into_iter()
-        .map(|r| r.path)
-        .collect::<Vec<_>>();
+    let schools: Vec<_> = directory::org::store::roots(&app.db).await?.into_iter().map(|r| r.path).collect::<Vec<_>>();
     let mut units = Vec::new();
     for root in schools {
         units.extend(directory::org::store::subtree(&app.db, &root).await?.into_iter().filter(|u| u.kind().is_school()));
@@ -70,7 +66,8 @@ pub async fn seed(app: &App) -> anyhow::Result<usize> {
                 let mut changed = lessons.clone();
                 let before = changed.iter().find(|l| l.weekday == 5 && l.period == periods).cloned();
                 changed.retain(|l| !(l.weekday == 5 && l.period == periods));
-                let after = Lesson { weekday: 5, period: periods, subject: "reading".into(), teacher_id: None, room: room.clone() };
+                let after =
+                    Lesson { weekday: 5, period: periods, subject: "reading".into(), teacher_id: None, room: room.clone() };
                 changed.push(after.clone());
                 if let Some(b) = &before
                     && let Some(tid) = b.teacher_id
@@ -105,8 +102,10 @@ async fn ensure_term(app: &App, today: Date) -> anyhow::Result<calendar::Term> {
     }
     let year = directory::codes::school_year_of(today);
     let d = |y: i64, m: Month, day: u8| Date::from_calendar_date(y as i32, m, day).context("a calendar date");
-    let (first, second) =
-        ((d(year, Month::September, 1)?, d(year + 1, Month::January, 31)?), (d(year + 1, Month::February, 1)?, d(year + 1, Month::August, 31)?));
+    let (first, second) = (
+        (d(year, Month::September, 1)?, d(year + 1, Month::January, 31)?),
+        (d(year + 1, Month::February, 1)?, d(year + 1, Month::August, 31)?),
+    );
     let mut tx = app.db.begin().await?;
     let existing = calendar::years(&app.db).await?.into_iter().find(|y| y.start_year == year);
     let year_id = match existing {
@@ -116,7 +115,8 @@ async fn ensure_term(app: &App, today: Date) -> anyhow::Result<calendar::Term> {
     let t1 = calendar::create_term(&mut tx, year_id, "第一学期", first.0, first.1).await?;
     let t2 = calendar::create_term(&mut tx, year_id, "第二学期", second.0, second.1).await?;
     tx.commit().await?;
-    let (id, (starts_on, ends_on), name) = if today <= first.1 { (t1, first, "第一学期") } else { (t2, second, "第二学期") };
+    let (id, (starts_on, ends_on), name) =
+        if today <= first.1 { (t1, first, "第一学期") } else { (t2, second, "第二学期") };
     Ok(calendar::Term { id, school_year_id: year_id, name: name.into(), starts_on, ends_on })
 }
 
@@ -186,7 +186,13 @@ fn week(
                 busy.insert((*teacher, d, period));
                 *load.entry(*teacher).or_default() += 1;
                 taken.insert((d, period));
-                lessons.push(Lesson { weekday: d, period, subject: subject.to_string(), teacher_id: Some(*teacher), room: room.into() });
+                lessons.push(Lesson {
+                    weekday: d,
+                    period,
+                    subject: subject.to_string(),
+                    teacher_id: Some(*teacher),
+                    room: room.into(),
+                });
                 left -= 1;
             }
         }

@@ -48,9 +48,15 @@ async fn a_head_teacher_builds_publishes_and_fixes_a_clash() {
     let year = directory::codes::school_year_of(today);
     let d = |y: i64, m: Month, day: u8| Date::from_calendar_date(y as i32, m, day).unwrap();
     let mut tx = t.app.db.begin().await.unwrap();
-    let y = directory::calendar::store::create_year(&mut tx, "学年", year, d(year, Month::September, 1), d(year + 1, Month::August, 31))
-        .await
-        .unwrap();
+    let y = directory::calendar::store::create_year(
+        &mut tx,
+        "学年",
+        year,
+        d(year, Month::September, 1),
+        d(year + 1, Month::August, 31),
+    )
+    .await
+    .unwrap();
     let first = (d(year, Month::September, 1), d(year + 1, Month::January, 31));
     let second = (d(year + 1, Month::February, 1), d(year + 1, Month::August, 31));
     let t1 = directory::calendar::store::create_term(&mut tx, y, "第一学期", first.0, first.1).await.unwrap();
@@ -68,7 +74,12 @@ async fn a_head_teacher_builds_publishes_and_fixes_a_clash() {
     assert_eq!(resp.status(), 200);
     let a1 = json!({ "term": term, "lessons": [{ "weekday": 1, "period": 1, "subject": "math", "teacher_id": r.teacher, "room": "301" }] });
     assert_eq!(admin.put(t.url(&format!("/api/v1/classes/{}/timetable", r.a1))).json(&a1).send().await.unwrap().status(), 200);
-    let resp = admin.post(t.url(&format!("/api/v1/classes/{}/timetable/publish", r.a1))).json(&json!({ "term": term })).send().await.unwrap();
+    let resp = admin
+        .post(t.url(&format!("/api/v1/classes/{}/timetable/publish", r.a1)))
+        .json(&json!({ "term": term }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     let (head,): (i64,) = t.app.db.fetch_one(sql("SELECT id FROM people WHERE login = 'head'")).await.unwrap();
 

@@ -24,9 +24,15 @@ async fn setup(t: &TestApp) -> Setup {
     let year = directory::codes::school_year_of(today);
     let d = |y: i64, m: time::Month, day: u8| Date::from_calendar_date(y as i32, m, day).unwrap();
     let mut tx = t.app.db.begin().await.unwrap();
-    let y = directory::calendar::store::create_year(&mut tx, "学年", year, d(year, time::Month::September, 1), d(year + 1, time::Month::August, 31))
-        .await
-        .unwrap();
+    let y = directory::calendar::store::create_year(
+        &mut tx,
+        "学年",
+        year,
+        d(year, time::Month::September, 1),
+        d(year + 1, time::Month::August, 31),
+    )
+    .await
+    .unwrap();
     let first = (d(year, time::Month::September, 1), d(year + 1, time::Month::January, 31));
     let second = (d(year + 1, time::Month::February, 1), d(year + 1, time::Month::August, 31));
     let t1 = directory::calendar::store::create_term(&mut tx, y, "第一学期", first.0, first.1).await.unwrap();
@@ -57,7 +63,11 @@ async fn put_bells(t: &TestApp, c: &Client, school: i64, s: &Setup) -> reqwest::
 }
 
 async fn put_draft(t: &TestApp, c: &Client, class: i64, term: i64, lessons: Value) -> reqwest::Response {
-    c.put(t.url(&format!("/api/v1/classes/{class}/timetable"))).json(&json!({ "term": term, "lessons": lessons })).send().await.unwrap()
+    c.put(t.url(&format!("/api/v1/classes/{class}/timetable")))
+        .json(&json!({ "term": term, "lessons": lessons }))
+        .send()
+        .await
+        .unwrap()
 }
 
 async fn publish(t: &TestApp, c: &Client, class: i64, term: i64) -> reqwest::Response {
@@ -189,6 +199,13 @@ db_test!(a_head_teacher_publishes_and_the_class_sees_only_what_is_published, |t|
         .await
         .unwrap();
     assert_eq!(events, 1, "publishing is one activity event (课表发布数)");
+    let (audited,): (i64,) = t
+        .app
+        .db
+        .fetch_one(sql("SELECT COUNT(*) FROM audit_log WHERE action = 'timetable_publish' AND target_id = $1").bind(s.r.a2))
+        .await
+        .unwrap();
+    assert_eq!(audited, 1, "and an audit entry");
     let (status, body) = get_json(&t, &student, &format!("/api/v1/classes/{}/timetable?term={}", s.r.a2, s.term)).await;
     assert_eq!(status, 200);
     assert_eq!(body["published"].as_array().unwrap().len(), 3);
@@ -288,10 +305,7 @@ db_test!(
         assert!(html.contains("data-testid=\"timetable-clashes\"") && html.contains("tt-clash"), "clashes shown on the grid");
 
         // Fixed: another teacher and room on Monday, one lesson fewer.
-        let fixed = json!([
-            lesson(1, 1, "chinese", Some(s.head), "201"),
-            lesson(2, 1, "math", Some(s.r.teacher), "302"),
-        ]);
+        let fixed = json!([lesson(1, 1, "chinese", Some(s.head), "201"), lesson(2, 1, "math", Some(s.r.teacher), "302"),]);
         let body: Value = put_draft(&t, &admin, s.r.a2, s.term, fixed).await.json().await.unwrap();
         assert_eq!(body["clashes"], json!([]), "{body}");
         assert_eq!(publish(&t, &admin, s.r.a2, s.term).await.status(), 200);
@@ -318,7 +332,10 @@ db_test!(bad_lessons_are_named_and_nothing_is_saved, |t| {
     assert_eq!(r.status(), 422);
     let problems: Value = r.json().await.unwrap();
     let fields: Vec<&str> = problems["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap()).collect();
-    assert_eq!(fields, ["lessons[0].weekday", "lessons[1].period", "lessons[2].subject", "lessons[3].teacher", "lessons[4].room"]);
+    assert_eq!(
+        fields,
+        ["lessons[0].weekday", "lessons[1].period", "lessons[2].subject", "lessons[3].teacher", "lessons[4].room"]
+    );
     let (_, body) = get_json(&t, &admin, &format!("/api/v1/classes/{}/timetable?term={}", s.r.a1, s.term)).await;
     assert_eq!(body["draft"], json!([]), "nothing saved");
 
@@ -344,8 +361,11 @@ db_test!(bad_lessons_are_named_and_nothing_is_saved, |t| {
     let r = admin.post(t.url(&format!("/timetable/classes/{}", s.r.a1))).form(&ok).send().await.unwrap();
     assert_eq!(r.status(), 303);
     let (_, body) = get_json(&t, &admin, &format!("/api/v1/classes/{}/timetable?term={}", s.r.a1, s.term)).await;
-    assert_eq!(body["draft"], json!([{ "weekday": 1, "period": 1, "subject": "math", "subject_name": "数学",
-        "teacher_id": s.r.teacher, "teacher": "王老师", "room": "301" }]));
+    assert_eq!(
+        body["draft"],
+        json!([{ "weekday": 1, "period": 1, "subject": "math", "subject_name": "数学",
+        "teacher_id": s.r.teacher, "teacher": "王老师", "room": "301" }])
+    );
     // The neighbours cannot post the grid form.
     let s3 = signed_in(&t, "s3-admin").await;
     let token = csrf(&t, &s3).await;
@@ -427,7 +447,9 @@ db_test!(an_import_is_all_or_nothing_and_names_row_and_column, |t| {
     // English headers in an XLSX workbook, for the whole school.
     let mut wb = sheet::Workbook::new();
     let spec = |h| sheet::ColumnSpec { header: h, note: None, width: 10.0 };
-    let sh = wb.sheet("Timetable", &[spec("Class"), spec("Weekday"), spec("Period"), spec("Subject"), spec("Teacher"), spec("Room")]).unwrap();
+    let sh = wb
+        .sheet("Timetable", &[spec("Class"), spec("Weekday"), spec("Period"), spec("Subject"), spec("Teacher"), spec("Room")])
+        .unwrap();
     wb.row(sh, &["三年级1班", "Mon", "1", "Mathematics", "王老师", "301"], &[]).unwrap();
     wb.row(sh, &["三年级1班", "Tue", "2", "语文", "李老师", "301"], &[]).unwrap();
     wb.row(sh, &["三年级2班", "星期三", "第3节", "english", "", ""], &[]).unwrap();
@@ -441,9 +463,11 @@ db_test!(an_import_is_all_or_nothing_and_names_row_and_column, |t| {
     // A head teacher imports their own class only; the class column may be left out.
     let head = signed_in(&t, "head").await;
     let own = "星期,节次,学科,教师\n1,1,语文,李老师\n1,2,数学,王老师\n";
-    let r = upload(&t, &head, &format!("/api/v1/classes/{}/timetable/import", s.r.a2), s.term, "a2.csv", own.as_bytes().to_vec()).await;
+    let r = upload(&t, &head, &format!("/api/v1/classes/{}/timetable/import", s.r.a2), s.term, "a2.csv", own.as_bytes().to_vec())
+        .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    let r = upload(&t, &head, &format!("/api/v1/classes/{}/timetable/import", s.r.a1), s.term, "a1.csv", own.as_bytes().to_vec()).await;
+    let r = upload(&t, &head, &format!("/api/v1/classes/{}/timetable/import", s.r.a1), s.term, "a1.csv", own.as_bytes().to_vec())
+        .await;
     assert_eq!(r.status(), 403);
     let r = upload(&t, &head, &school, s.term, "s1.csv", bad.as_bytes().to_vec()).await;
     assert_eq!(r.status(), 403, "head teachers do not import a whole school");
@@ -452,7 +476,9 @@ db_test!(an_import_is_all_or_nothing_and_names_row_and_column, |t| {
         let c = signed_in(&t, login).await;
         let r = upload(&t, &c, &school, s.term, "s1.csv", own.as_bytes().to_vec()).await;
         assert_eq!(r.status(), 403, "{login}");
-        let r = upload(&t, &c, &format!("/api/v1/classes/{}/timetable/import", s.r.a2), s.term, "a2.csv", own.as_bytes().to_vec()).await;
+        let r =
+            upload(&t, &c, &format!("/api/v1/classes/{}/timetable/import", s.r.a2), s.term, "a2.csv", own.as_bytes().to_vec())
+                .await;
         assert_eq!(r.status(), 403, "{login}");
         let r = upload(&t, &c, &format!("/timetable/classes/{}/import", s.r.a2), s.term, "a2.csv", own.as_bytes().to_vec()).await;
         assert_eq!(r.status(), 403, "{login}");
@@ -460,7 +486,8 @@ db_test!(an_import_is_all_or_nothing_and_names_row_and_column, |t| {
         assert_eq!(r.status(), 403, "{login}");
     }
     // The page shows the problems with their rows.
-    let r = upload(&t, &admin, &format!("/timetable/schools/{}/import", s.r.s1), s.term, "课表.csv", bad.as_bytes().to_vec()).await;
+    let r =
+        upload(&t, &admin, &format!("/timetable/schools/{}/import", s.r.s1), s.term, "课表.csv", bad.as_bytes().to_vec()).await;
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("第 3 行 B (星期) 列"));
 });
@@ -526,7 +553,8 @@ db_test!(each_person_gets_a_private_icalendar_feed, |t| {
         assert_eq!(parsed["name"], "张小明的课表");
         let events = parsed["events"].as_array().unwrap();
         assert_eq!(events.len(), 4);
-        let summer_math = events.iter().find(|e| e["summary"] == "数学" && e["start"].as_str().unwrap().contains("T00:00:00")).unwrap();
+        let summer_math =
+            events.iter().find(|e| e["summary"] == "数学" && e["start"].as_str().unwrap().contains("T00:00:00")).unwrap();
         assert_eq!(summer_math["location"], "301, 东楼");
         assert_eq!(summer_math["freq"], "WEEKLY");
         assert_eq!(summer_math["end"].as_str().unwrap()[11..19], *"00:40:00");
@@ -534,7 +562,10 @@ db_test!(each_person_gets_a_private_icalendar_feed, |t| {
         assert!(winter_chinese.is_some(), "winter's sixth period is 14:50 local, 06:50 UTC: {parsed}");
         let uids: std::collections::HashSet<&str> = events.iter().map(|e| e["uid"].as_str().unwrap()).collect();
         assert_eq!(uids.len(), 4, "every series has its own UID");
-        assert!(events.iter().all(|e| e["until"].as_str().unwrap() <= &format!("{}T23:59:59", s.ends)[..]), "series end with the term");
+        assert!(
+            events.iter().all(|e| e["until"].as_str().unwrap() <= &format!("{}T23:59:59", s.ends)[..]),
+            "series end with the term"
+        );
     } else {
         eprintln!("SKIPPED: iCalendar parser check (pip install icalendar)");
     }
@@ -579,7 +610,10 @@ db_test!(the_pages_work_for_every_role, |t| {
     let s = setup(&t).await;
     let admin = signed_in(&t, "s1-admin").await;
     assert_eq!(put_bells(&t, &admin, s.r.s1, &s).await.status(), 200);
-    assert_eq!(put_draft(&t, &admin, s.r.a1, s.term, json!([lesson(1, 1, "math", Some(s.r.teacher), "301")])).await.status(), 200);
+    assert_eq!(
+        put_draft(&t, &admin, s.r.a1, s.term, json!([lesson(1, 1, "math", Some(s.r.teacher), "301")])).await.status(),
+        200
+    );
     for login in ["teacher", "head", "student", "student2", "parent", "s1-admin", "d1-admin", "city-admin", "auditor"] {
         let c = signed_in(&t, login).await;
         let r = c.get(t.url("/timetable")).send().await.unwrap();
@@ -617,7 +651,12 @@ db_test!(the_demo_region_gains_published_timetables_without_clashes, |t| {
     let accounts = server::demo::prepare(&t.app, &dir).await.expect("seed the demo region");
     let city = accounts.iter().find(|a| a.role == "region_admin").unwrap();
     let c = t.client();
-    let r = c.post(t.url("/api/v1/auth/login")).json(&json!({ "login": city.login, "password": city.password })).send().await.unwrap();
+    let r = c
+        .post(t.url("/api/v1/auth/login"))
+        .json(&json!({ "login": city.login, "password": city.password }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let classes: Vec<(i64,)> = t.app.db.fetch_all(sql("SELECT id FROM classes ORDER BY id")).await.unwrap();
     let mut updated = 0;
