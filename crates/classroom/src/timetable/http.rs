@@ -103,9 +103,8 @@ struct WeekGrid {
     days: Vec<String>,
     rows: Vec<WeekRow>,
     variant: String,
-    /// No lessons: the grid is drawn only to show the bell times.
+    /// No lessons: a note is shown instead of an empty grid.
     empty: bool,
-    times_only: bool,
 }
 
 fn day_names(ctx: &PageContext, days: i64) -> Vec<String> {
@@ -152,15 +151,7 @@ fn grid(
                 .collect(),
         })
         .collect();
-    WeekGrid {
-        title,
-        testid: testid.into(),
-        days: day_names(ctx, days),
-        rows,
-        variant,
-        empty: lessons.is_empty(),
-        times_only: false,
-    }
+    WeekGrid { title, testid: testid.into(), days: day_names(ctx, days), rows, variant, empty: lessons.is_empty() }
 }
 
 fn cells_of(lessons: &[Lesson], names: &Names, locale: Locale, changed: &[(i64, i64)]) -> Vec<(i64, i64, WeekCell)> {
@@ -880,8 +871,10 @@ struct SchoolPage<'a> {
     school_name: String,
     term: SchoolTerm,
     terms: Vec<TermChoice>,
-    bells: Option<WeekGrid>,
     variants: Vec<String>,
+    /// Names of the bell schedule's variants, and each period's times in each of them.
+    variant_names: Vec<String>,
+    period_rows: Vec<(i64, Vec<String>)>,
     classes: Vec<ClassRow>,
     manage: bool,
     errors: Vec<String>,
@@ -929,7 +922,6 @@ async fn render_school(
     }
     let term = super::required_term(app, term_id).await?;
     let bells = super::bells(app, id, term.id).await?;
-    let today = kernel::today(app.config.display_utc_offset_minutes);
     let variants = bells
         .iter()
         .flat_map(|b| &b.variants)
@@ -941,9 +933,29 @@ async fn render_school(
         school_id: id,
         school_name: unit.name.clone(),
         terms: term_choices(app, &term).await?,
-        bells: bells
+        variant_names: bells.iter().flat_map(|b| &b.variants).map(|v| v.variant.name.clone()).collect(),
+        period_rows: bells
             .as_ref()
-            .map(|b| WeekGrid { times_only: true, ..grid(ctx, ctx.t("timetable-bells"), "bells", Some(b), &[], today) }),
+            .map(|b| {
+                b.periods()
+                    .into_iter()
+                    .map(|p| {
+                        let times = b
+                            .variants
+                            .iter()
+                            .map(|v| {
+                                v.periods
+                                    .iter()
+                                    .find(|x| x.period == p)
+                                    .map(|x| format!("{}–{}", super::clock(x.starts_minute), super::clock(x.ends_minute)))
+                                    .unwrap_or_default()
+                            })
+                            .collect();
+                        (p, times)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
         variants,
         classes: school_rows(app, id, term.id, ctx.locale).await?,
         manage: actor.may(Capability::Manage, kernel::auth::Target::Unit { path: &unit.path }),

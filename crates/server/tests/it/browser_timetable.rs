@@ -156,4 +156,19 @@ async fn a_head_teacher_builds_publishes_and_fixes_a_clash() {
     fits(&b, PHONE.0, "the student's timetable on a phone").await;
     b.set_viewport(DESKTOP.0, DESKTOP.1).await;
     sign_out(&b, "the student").await;
+
+    // The school's administrator sees the classes' state and the bell schedule, on a phone too.
+    sign_in(&b, &t, "s1-admin", PASSWORD).await;
+    b.goto(&t.url(&format!("/timetable/schools/{}", r.s1))).await;
+    let classes = b.text("[data-testid=school-classes]").await;
+    assert!(classes.contains("三年级2班") && classes.contains("第 1 版"), "{classes}");
+    no_console_errors(&b, "the school's timetables", &[]).await;
+    b.set_viewport(PHONE.0, PHONE.1).await;
+    fits(&b, PHONE.0, "the school's timetables on a phone").await;
+    b.click_and_wait("[data-testid=bells-edit]").await;
+    b.find("[data-testid=bells-form]").await;
+    fits(&b, PHONE.0, "the bell schedule form on a phone").await;
+    no_console_errors(&b, "the bell schedule form", &[]).await;
+    b.set_viewport(DESKTOP.0, DESKTOP.1).await;
+    sign_out(&b, "the school's administrator").await;
 }
