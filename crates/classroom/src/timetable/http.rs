@@ -282,10 +282,27 @@ async fn render_home(
             let mut class_ids: Vec<i64> = actor.class_ids.clone();
             class_ids.sort_unstable();
             class_ids.dedup();
+            // Parents: which of their children is in each class.
+            let mut children: HashMap<i64, Vec<String>> = HashMap::new();
+            if actor.role == Role::Parent {
+                for child in directory::people::store::children_of(&app.db, actor.person_id).await? {
+                    for a in directory::people::store::assignments(&app.db, child.person_id).await? {
+                        if a.is_current(today)
+                            && a.role() == Role::Student
+                            && let Some(c) = a.class_id
+                        {
+                            children.entry(c).or_default().push(child.name.clone());
+                        }
+                    }
+                }
+            }
             for class_id in class_ids {
                 let of_class: Vec<_> = lessons.iter().filter(|l| l.class_id == class_id).collect();
                 let class = directory::classes::store::get(&app.db, class_id).await?.ok_or(AppError::NotFound)?;
-                let name = super::class_name(app, &class, ctx.locale).await?;
+                let mut name = super::class_name(app, &class, ctx.locale).await?;
+                if let Some(names) = children.get(&class_id) {
+                    name = format!("{} · {name}", names.join("、"));
+                }
                 let cls_bells = super::bells(app, class.school_id, term.id).await?;
                 let cells: Vec<_> = of_class
                     .iter()

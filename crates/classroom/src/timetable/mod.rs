@@ -961,3 +961,78 @@ pub async fn feed(app: &App, token: &str) -> Result<String, AppError> {
     let name = app.i18n.t_args(locale, "timetable-feed-name", &[("name", person.name.clone())]);
     Ok(ical::calendar(&name, &events))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lesson(weekday: i64, period: i64, teacher: Option<i64>, room: &str) -> Lesson {
+        Lesson { weekday, period, subject: "math".into(), teacher_id: teacher, room: room.into() }
+    }
+
+    fn other(
+        class_id: i64,
+        school_id: i64,
+        state: &str,
+        weekday: i64,
+        period: i64,
+        teacher: Option<i64>,
+        room: &str,
+    ) -> OtherLesson {
+        OtherLesson { class_id, school_id, state: state.into(), weekday, period, teacher_id: teacher, room: room.into() }
+    }
+
+    #[test]
+    fn teachers_clash_anywhere_rooms_only_in_the_same_school() {
+        let own = [lesson(1, 1, Some(7), "301"), lesson(1, 2, Some(8), "302")];
+        let others = [
+            // Another school: same teacher is a clash, the same room name is not.
+            other(20, 2, "published", 1, 1, Some(7), "301"),
+            // The same school: room 302 at the same time, by another teacher.
+            other(21, 1, "draft", 1, 2, Some(9), "302"),
+            // Same class draft and published: reported once.
+            other(22, 1, "draft", 1, 1, Some(7), ""),
+            other(22, 1, "published", 1, 1, Some(7), ""),
+            // Another period: no clash.
+            other(23, 1, "draft", 2, 1, Some(7), "301"),
+        ];
+        let clashes = find_clashes(&own, 1, &others, 20);
+        let found: Vec<(&str, Option<i64>)> = clashes.iter().map(|c| (c.kind, c.class_id)).collect();
+        assert_eq!(found, [("teacher", Some(20)), ("teacher", Some(22)), ("room", Some(21))]);
+    }
+
+    #[test]
+    fn the_weekly_limit_counts_the_drafts_of_every_class() {
+        let own = [lesson(1, 1, Some(7), ""), lesson(1, 2, Some(7), "")];
+        let others = [
+            other(20, 1, "draft", 2, 1, Some(7), ""),
+            other(20, 1, "published", 2, 1, Some(7), ""),
+            other(21, 2, "draft", 3, 1, Some(7), ""),
+        ];
+        assert!(find_clashes(&own, 1, &others, 4).is_empty(), "2 + 2 drafts elsewhere = 4, at the limit");
+        let over = find_clashes(&own, 1, &others, 3);
+        assert_eq!((over[0].kind, over[0].lessons, over[0].teacher_id), ("load", 4, Some(7)));
+    }
+
+    #[test]
+    fn a_diff_names_each_changed_cell() {
+        let names = Names([(7, "王老师".to_string()), (8, "李老师".to_string())].into_iter().collect());
+        let before = [lesson(1, 1, Some(7), "301"), lesson(1, 2, Some(7), "301")];
+        let after = [lesson(1, 1, Some(7), "301"), lesson(1, 2, Some(8), "301"), lesson(2, 1, None, "")];
+        let changes = diff(&before, &after, &names);
+        assert_eq!(changes.len(), 2);
+        assert_eq!(changes[0].before.as_ref().unwrap().teacher, "王老师");
+        assert_eq!(changes[0].after.as_ref().unwrap().teacher, "李老师");
+        assert_eq!((changes[1].weekday, changes[1].before.is_none()), (2, true));
+    }
+
+    #[test]
+    fn clock_times_read_and_print() {
+        assert_eq!(parse_clock("8:05"), Some(485));
+        assert_eq!(parse_clock("08：05"), Some(485));
+        assert_eq!(parse_clock("24:00"), Some(1440));
+        assert_eq!(parse_clock("24:01"), None);
+        assert_eq!(parse_clock("7:60"), None);
+        assert_eq!(clock(485), "08:05");
+    }
+}

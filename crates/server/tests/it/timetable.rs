@@ -411,6 +411,8 @@ db_test!(a_later_publication_announces_the_changed_lessons_to_the_class, |t| {
     assert!(html.contains("课表已更新"), "the class is told");
     assert!(html.contains("周一 第1节：数学 王老师 301 → 英语 李老师 302"), "with the changed lesson");
     let parent = signed_in(&t, "parent").await;
+    let home = parent.get(t.url("/timetable")).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains("张小明 · 三年级1班") && home.contains("课表已更新"), "the parent's page names the child");
     let html = parent.get(t.url(&format!("/timetable/classes/{}", s.r.a1))).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("课表已更新") && html.contains("tt-changed"), "parents see it on the class's page");
     let (_, body) = get_json(&t, &parent, &format!("/api/v1/classes/{}/timetable?term={}", s.r.a1, s.term)).await;
