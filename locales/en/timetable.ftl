@@ -107,3 +107,4 @@ timetable-feed-confirm = The old subscription address will stop working. Continu
 timetable-feed-name = { $name }'s timetable
 timetable-feed-description = { $class } · { $teacher } · { $day } period { $period }
 timetable-unsaved = The draft has unsaved changes.
+timetable-today = today

@@ -107,3 +107,4 @@ timetable-feed-confirm = 生成新地址后，旧的订阅地址将失效。继�
 timetable-feed-name = { $name }的课表
 timetable-feed-description = { $class } · { $teacher } · { $day }第{ $period }节
 timetable-unsaved = 草稿有未保存的修改。
+timetable-today = 今天

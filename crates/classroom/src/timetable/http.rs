@@ -83,6 +83,7 @@ async fn term_choices(app: &App, term: &SchoolTerm) -> Result<Vec<TermChoice>, A
 // ---------------------------------------------------------------------------------------------
 // Drawing weeks
 
+#[derive(Clone)]
 struct WeekCell {
     subject: String,
     detail: String,
@@ -105,6 +106,14 @@ struct WeekGrid {
     variant: String,
     /// No lessons: a note is shown instead of an empty grid.
     empty: bool,
+    /// The same week day by day, which phones show instead of the table.
+    by_day: Vec<DayList>,
+}
+
+struct DayList {
+    name: String,
+    today: bool,
+    lessons: Vec<(i64, String, WeekCell)>,
 }
 
 fn day_names(ctx: &PageContext, days: i64) -> Vec<String> {
@@ -151,7 +160,20 @@ fn grid(
                 .collect(),
         })
         .collect();
-    WeekGrid { title, testid: testid.into(), days: day_names(ctx, days), rows, variant, empty: lessons.is_empty() }
+    let names = day_names(ctx, days);
+    let weekday = i64::from(today.weekday().number_from_monday());
+    let by_day = (1..=days)
+        .map(|d| {
+            let mut of_day: Vec<(i64, String, WeekCell)> = lessons
+                .iter()
+                .filter(|l| l.0 == d)
+                .map(|(_, p, c)| (*p, times.get(p).cloned().unwrap_or_default(), c.clone()))
+                .collect();
+            of_day.sort_by_key(|l| l.0);
+            DayList { name: names[(d - 1) as usize].clone(), today: d == weekday, lessons: of_day }
+        })
+        .collect();
+    WeekGrid { title, testid: testid.into(), days: names, rows, variant, empty: lessons.is_empty(), by_day }
 }
 
 fn cells_of(lessons: &[Lesson], names: &Names, locale: Locale, changed: &[(i64, i64)]) -> Vec<(i64, i64, WeekCell)> {

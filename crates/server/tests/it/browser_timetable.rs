@@ -154,6 +154,14 @@ async fn a_head_teacher_builds_publishes_and_fixes_a_clash() {
     no_console_errors(&b, "the student's timetable", &[]).await;
     b.set_viewport(PHONE.0, PHONE.1).await;
     fits(&b, PHONE.0, "the student's timetable on a phone").await;
+    let days = b.text(".tt-days").await;
+    assert!(
+        days.contains("周一") && days.contains("第2节") && days.contains("语文 李老师"),
+        "phones list the week day by day: {days}"
+    );
+    if screenshots {
+        page_screenshot(&b, &docs.join("screenshot-timetable-week-phone.png"), PHONE, 1600).await;
+    }
     b.set_viewport(DESKTOP.0, DESKTOP.1).await;
     sign_out(&b, "the student").await;
 
