@@ -108,3 +108,4 @@ timetable-feed-name = { $name }'s timetable
 timetable-feed-description = { $class } · { $teacher } · { $day } period { $period }
 timetable-unsaved = The draft has unsaved changes.
 timetable-today = today
+timetable-download = Download the drafts (XLSX, to edit and import again)

@@ -108,3 +108,4 @@ timetable-feed-name = { $name }的课表
 timetable-feed-description = { $class } · { $teacher } · { $day }第{ $period }节
 timetable-unsaved = 草稿有未保存的修改。
 timetable-today = 今天
+timetable-download = 下载草稿（XLSX，可编辑后重新导入）

@@ -27,8 +27,10 @@ pub fn routes() -> Router<App> {
         .route("/timetable/classes/{id}", get(class_page).post(draft_submit))
         .route("/timetable/classes/{id}/publish", post(publish_submit))
         .route("/timetable/classes/{id}/import", post(class_import_submit))
+        .route("/timetable/classes/{id}/timetable.xlsx", get(class_workbook))
         .route("/timetable/schools/{id}", get(school_page))
         .route("/timetable/schools/{id}/import", post(school_import_submit))
+        .route("/timetable/schools/{id}/timetable.xlsx", get(school_workbook))
         .route("/timetable/schools/{id}/bells", get(bells_page).post(bells_submit))
         .route("/api/v1/timetable/me", get(api_me))
         .route("/api/v1/timetable/feed", post(api_feed_reset))
@@ -746,6 +748,45 @@ async fn publish_submit(
         }
         Err(e) => Err(e),
     }
+}
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+fn xlsx_response(bytes: Vec<u8>, name: &str) -> Response {
+    let disposition = format!("attachment; filename=\"timetable.xlsx\"; filename*=UTF-8''{}", kernel::web::urlencode(name));
+    ([(header::CONTENT_TYPE, XLSX.to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response()
+}
+
+/// A class's draft as a spreadsheet in the import's columns (its managers).
+async fn class_workbook(
+    State(app): State<App>,
+    ctx: PageContext,
+    actor: Actor,
+    Path(id): Path<i64>,
+    Query(q): Query<TermQuery>,
+) -> Result<Response, AppError> {
+    let access = super::class_access(&app, &actor, id, Capability::Manage).await?;
+    if !access.manage {
+        return Err(AppError::Forbidden);
+    }
+    let term = super::required_term(&app, q.term).await?;
+    let bytes = import::workbook(&app, &access.school, &[id], term.id).await?;
+    let name = super::class_name(&app, &access.class, ctx.locale).await?;
+    Ok(xlsx_response(bytes, &format!("{}-{name}-{}.xlsx", access.school.name, term.name)))
+}
+
+/// All the school's drafts as one spreadsheet in the import's columns (its administrators).
+async fn school_workbook(
+    State(app): State<App>,
+    actor: Actor,
+    Path(id): Path<i64>,
+    Query(q): Query<TermQuery>,
+) -> Result<Response, AppError> {
+    let unit = super::school(&app, &actor, id, Capability::Manage).await?;
+    let term = super::required_term(&app, q.term).await?;
+    let classes: Vec<i64> = directory::classes::store::of_school(&app.db, id).await?.into_iter().map(|c| c.id).collect();
+    let bytes = import::workbook(&app, &unit, &classes, term.id).await?;
+    Ok(xlsx_response(bytes, &format!("{}-{}.xlsx", unit.name, term.name)))
 }
 
 fn upload_term(upload: &Upload) -> Result<i64, AppError> {

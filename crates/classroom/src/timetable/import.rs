@@ -273,6 +273,60 @@ pub async fn import(
     Ok(ImportSummary { classes: by_class.len(), lessons })
 }
 
+/// The drafts of `classes` as a workbook in the import's own columns, so a school can download
+/// its timetables, edit them in a spreadsheet and import them again. A teacher whose name another
+/// teacher of the school shares is written by staff number.
+pub async fn workbook(
+    app: &App,
+    school: &directory::org::model::OrgUnit,
+    class_ids: &[i64],
+    term_id: i64,
+) -> Result<Vec<u8>, AppError> {
+    let teachers = super::teachers(app, school).await?;
+    let today = kernel::today(app.config.display_utc_offset_minutes);
+    let year = directory::calendar::store::school_year(&app.db, today).await?;
+    let mut rows: Vec<[String; 6]> = Vec::new();
+    for class_id in class_ids {
+        let Some(class) = directory::classes::store::get(&app.db, *class_id).await? else { continue };
+        let Some(t) = store::timetable(&app.db, class.id, term_id).await? else { continue };
+        for l in store::lessons(&app.db, t.id, "draft").await? {
+            let teacher = match l.teacher_id.and_then(|id| teachers.iter().find(|x| x.id == id)) {
+                Some(x) if teachers.iter().filter(|y| y.name == x.name).count() > 1 => x.staff_number.clone().unwrap_or_default(),
+                Some(x) => x.name.clone(),
+                None => String::new(),
+            };
+            rows.push([
+                class.display_name(year, Locale::ZhCn),
+                l.weekday.to_string(),
+                l.period.to_string(),
+                super::subject_name(&l.subject, Locale::ZhCn),
+                teacher,
+                l.room,
+            ]);
+        }
+    }
+    let mut wb = sheet::Workbook::new();
+    let spec = |header, note, width| sheet::ColumnSpec { header, note, width };
+    let sh = wb
+        .sheet(
+            "课表",
+            &[
+                spec("班级", Some("如 三年级1班"), 14.0),
+                spec("星期", Some("1–7 或 周一…周日"), 8.0),
+                spec("节次", Some("1, 2, … 或 第3节"), 8.0),
+                spec("学科", Some("语文、数学 … 或学科代码"), 14.0),
+                spec("教师(姓名或工号)", Some("本校教师的姓名；重名时填工号"), 18.0),
+                spec("教室", None, 12.0),
+            ],
+        )
+        .map_err(AppError::internal)?;
+    for r in &rows {
+        let cells: Vec<&str> = r.iter().map(String::as_str).collect();
+        wb.row(sh, &cells, &[]).map_err(AppError::internal)?;
+    }
+    wb.to_bytes().map_err(AppError::internal)
+}
+
 /// A teacher of the school by staff number or by name; a name two teachers share must be given
 /// as a staff number.
 fn find_teacher(teachers: &[Teacher], value: &str) -> Result<Option<i64>, &'static str> {

@@ -462,8 +462,33 @@ db_test!(an_import_is_all_or_nothing_and_names_row_and_column, |t| {
     assert_eq!(body["draft"].as_array().unwrap().len(), 2);
     assert_eq!(body["draft"][1]["teacher"], "李老师");
 
-    // A head teacher imports their own class only; the class column may be left out.
+    // The drafts download in the same columns and import again unchanged.
+    let r = admin.get(t.url(&format!("/timetable/schools/{}/timetable.xlsx?term={}", s.r.s1, s.term))).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    let book = r.bytes().await.unwrap().to_vec();
+    let rows: Vec<Vec<String>> = sheet::Reader::from_bytes(book.clone(), None, &sheet::Limits::default())
+        .unwrap()
+        .map(|r| r.unwrap().cells.into_iter().map(|c| c.text).collect())
+        .collect();
+    assert_eq!(rows.len(), 4, "a header and three lessons: {rows:?}");
+    assert_eq!(rows[1], ["三年级1班", "1", "1", "数学", "王老师", "301"]);
+    let r = upload(&t, &admin, &school, s.term, "again.xlsx", book).await;
+    assert_eq!(r.json::<Value>().await.unwrap(), json!({ "classes": 2, "lessons": 3 }));
+    let (_, again) = get_json(&t, &admin, &format!("/api/v1/classes/{}/timetable?term={}", s.r.a1, s.term)).await;
+    assert_eq!(again["draft"], body["draft"]);
+    for login in ["s3-admin", "d2-admin", "head", "teacher"] {
+        let c = signed_in(&t, login).await;
+        let r = c.get(t.url(&format!("/timetable/schools/{}/timetable.xlsx", s.r.s1))).send().await.unwrap();
+        assert_eq!(r.status(), 403, "{login} downloads s1's timetables");
+        let r = c.get(t.url(&format!("/timetable/classes/{}/timetable.xlsx", s.r.a1))).send().await.unwrap();
+        assert_eq!(r.status(), 403, "{login} downloads a1's timetable");
+    }
     let head = signed_in(&t, "head").await;
+    let r = head.get(t.url(&format!("/timetable/classes/{}/timetable.xlsx", s.r.a2))).send().await.unwrap();
+    assert_eq!(r.status(), 200, "a head teacher downloads their own class's");
+
+    // A head teacher imports their own class only; the class column may be left out.
     let own = "星期,节次,学科,教师\n1,1,语文,李老师\n1,2,数学,王老师\n";
     let r = upload(&t, &head, &format!("/api/v1/classes/{}/timetable/import", s.r.a2), s.term, "a2.csv", own.as_bytes().to_vec())
         .await;
