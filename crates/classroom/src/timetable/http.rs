@@ -302,6 +302,19 @@ async fn render_home(
                 })
                 .collect();
             weeks.push(grid(ctx, ctx.t("timetable-my-week"), "my-week", bells.as_ref(), &cells, today));
+            // The classes they teach or lead are told of their timetables' changes too.
+            let mut class_ids: Vec<i64> = actor.class_ids.iter().chain(&actor.head_class_ids).copied().collect();
+            class_ids.sort_unstable();
+            class_ids.dedup();
+            for class_id in class_ids {
+                if let Some(t) = super::store::timetable(&app.db, class_id, term.id).await?
+                    && let Some(p) = super::store::latest_publication(&app.db, t.id).await?
+                    && let Some(n) = notice(ctx, &p)
+                    && let Some(class) = directory::classes::store::get(&app.db, class_id).await?
+                {
+                    notices.push((super::class_name(app, &class, ctx.locale).await?, n));
+                }
+            }
         } else {
             let mut class_ids: Vec<i64> = actor.class_ids.clone();
             class_ids.sort_unstable();

@@ -417,8 +417,10 @@ db_test!(a_later_publication_announces_the_changed_lessons_to_the_class, |t| {
     assert!(html.contains("课表已更新") && html.contains("tt-changed"), "parents see it on the class's page");
     let (_, body) = get_json(&t, &parent, &format!("/api/v1/classes/{}/timetable?term={}", s.r.a1, s.term)).await;
     assert_eq!(body["latest_changes"].as_array().unwrap().len(), 1);
-    // The teacher taken off the lesson no longer has it in their week.
+    // The teacher taken off the lesson no longer has it in their week, and is told.
     let teacher = signed_in(&t, "teacher").await;
+    let html = teacher.get(t.url("/timetable")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("课表已更新") && html.contains("三年级1班"), "the class's teachers see the notice");
     let (_, me) = get_json(&t, &teacher, "/api/v1/timetable/me").await;
     assert_eq!(me["lessons"], json!([]));
 });
