@@ -900,6 +900,9 @@ pub async fn person_lessons(app: &App, person_id: i64, term_ids: &[i64], locale:
 
 /// Creates (or replaces) the actor's private feed token; the token is shown once in its URL.
 pub async fn reset_feed(app: &App, actor: &Actor) -> Result<String, AppError> {
+    if actor.credential == (kernel::auth::Credential::Token { write: false }) {
+        return Err(AppError::Forbidden);
+    }
     let token = kernel::secret::random_token(32);
     store::set_feed(&app.db, actor.person_id, &kernel::secret::token_hash(&token)).await?;
     Ok(token)

@@ -620,6 +620,30 @@ db_test!(each_person_gets_a_private_icalendar_feed, |t| {
     let forged = format!("/timetable/feed/{}.ics", kernel::secret::random_token(32));
     assert_eq!(t.client().get(t.url(&forged)).send().await.unwrap().status(), 403);
     assert_eq!(t.client().get(t.url("/timetable/feed/short.ics")).send().await.unwrap().status(), 403);
+    // A read-only API token reads the week but does not make feeds.
+    let created: Value = student
+        .post(t.url("/api/v1/tokens"))
+        .json(&json!({ "name": "calendar script", "scope": "read", "days": 1 }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let read_only = created["token"].as_str().unwrap_or_else(|| panic!("{created}")).to_string();
+    let r = t.client().get(t.url("/api/v1/timetable/me")).bearer_auth(&read_only).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r = t.client().post(t.url("/api/v1/timetable/feed")).bearer_auth(&read_only).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let r = t
+        .client()
+        .put(t.url(&format!("/api/v1/classes/{}/timetable", s.r.a1)))
+        .bearer_auth(&read_only)
+        .json(&json!({ "term": s.term, "lessons": [] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
     // Administrators have no week of their own, so no feed.
     let r = admin.post(t.url("/api/v1/timetable/feed")).send().await.unwrap();
     assert_eq!(r.status(), 403);
