@@ -18,3 +18,10 @@ use utoipa::OpenApi;
     crate::questions::http::api_solve,
 ))]
 pub struct ClassroomApi;
+
+/// The classroom's whole part: homework, load and Q&A, and the timetables.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ClassroomApi::openapi();
+    doc.merge(crate::timetable::http::TimetableApi::openapi());
+    doc
+}

@@ -161,6 +161,9 @@ pub struct ClassroomConfig {
     /// The 双减 guard: minutes of homework a class may have due on one day, by stage and grade.
     /// A class no limit names has none.
     pub load_limits: Vec<LoadLimit>,
+    /// Timetables: the most lessons one teacher may have in a week, over all their classes; a
+    /// timetable that would put a teacher above it shows a clash and cannot be published.
+    pub max_weekly_lessons: i64,
 }
 
 /// Daily homework minutes allowed for grades `from_grade..=to_grade` of `stage` (0: no written homework).
@@ -189,6 +192,7 @@ impl Default for ClassroomConfig {
             max_attachment_mb: 20,
             max_attachments: 9,
             load_limits: vec![limit("primary", 1, 2, 0), limit("primary", 3, 6, 60), limit("junior", 1, 3, 90)],
+            max_weekly_lessons: 20,
         }
     }
 }
@@ -404,6 +408,9 @@ impl Config {
                 "classroom.load_limits",
                 &format!("{} grades {}-{}: grades must ascend and minutes be 0 or more", l.stage, l.from_grade, l.to_grade),
             ));
+        }
+        if !(1..=60).contains(&classroom.max_weekly_lessons) {
+            return Err(bad("classroom.max_weekly_lessons", "must be between 1 and 60"));
         }
         Ok(self)
     }

@@ -219,3 +219,35 @@ for (const select of document.querySelectorAll('select[data-chapter-select]')) {
   for (const name of ['stage', 'subject', 'grade']) form.elements[name]?.addEventListener('change', reload);
   form.elements.title?.addEventListener('change', suggest);
 }
+
+// ---- Timetable grid editor (classroom::timetable) ----
+// The grid is a plain form that works without this. With it: choosing a subject fills in the
+// teacher who teaches that subject in this class (when no teacher is chosen yet), edited cells are
+// marked, and leaving the page with unsaved changes asks first.
+for (const form of document.querySelectorAll('form[data-tt-grid]')) {
+  let dirty = false;
+  const mark = (cell) => {
+    cell.classList.add('tt-dirty');
+    dirty = true;
+  };
+  for (const cell of form.querySelectorAll('td[data-cell]')) {
+    const subject = cell.querySelector('select[data-tt-subject]');
+    const teacher = cell.querySelector('select[data-tt-teacher]');
+    subject?.addEventListener('change', () => {
+      if (teacher && teacher.value === '0' && subject.value) {
+        const match = [...teacher.options].find((o) => o.dataset.subject === subject.value);
+        if (match) teacher.value = match.value;
+      }
+      mark(cell);
+    });
+    for (const input of cell.querySelectorAll('select[data-tt-teacher], input')) input.addEventListener('change', () => mark(cell));
+  }
+  form.addEventListener('submit', () => { dirty = false; });
+  window.addEventListener('beforeunload', (event) => {
+    if (dirty && form.dataset.ttLeave) {
+      event.preventDefault();
+      event.returnValue = form.dataset.ttLeave;
+    }
+  });
+}
+// ---- end of the timetable grid editor ----

@@ -106,7 +106,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = directory::openapi::DirectoryApi::openapi();
     doc.merge(roster::openapi::RosterApi::openapi());
     doc.merge(library::openapi::LibraryApi::openapi());
-    doc.merge(classroom::openapi::ClassroomApi::openapi());
+    doc.merge(classroom::openapi::document());
     doc.info.title = "Hanlin API".into();
     doc.info.version = env!("CARGO_PKG_VERSION").into();
     doc.info.description = Some(

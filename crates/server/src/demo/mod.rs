@@ -8,6 +8,7 @@
 mod classroom;
 pub mod files;
 mod library;
+mod timetable;
 
 use anyhow::{Context, bail};
 use directory::classes::model::{Class, ClassInput};
@@ -41,6 +42,7 @@ pub async fn prepare(app: &kernel::App, dir: &Path) -> anyhow::Result<Vec<DemoAc
     // Also fills the library of a demo seeded before the library existed.
     library::seed(app).await.context("cannot seed the demo library")?;
     classroom::seed(app).await.context("cannot seed the demo classroom")?;
+    timetable::seed(app).await.context("cannot seed the demo timetables")?;
     Ok(accounts)
 }
 
