@@ -19,6 +19,7 @@
 #   BENCH_RATE=1000                    hand-ins/s of the rushes
 #   BENCH_SECONDS=60                   seconds of each rush
 #   BENCH_KILLS=20                     SIGKILL restarts during the second rush (0: skip that rush)
+#   BENCH_KILL_RATE=$BENCH_RATE        hand-ins/s of the second rush
 #   BENCH_CONCURRENCY=256              hand-ins in flight at most
 #   BENCH_PG_URL=postgres://postgres@127.0.0.1:5432/postgres   a server to make the database on
 #   BENCH_PORT=8090                    where the server listens
@@ -34,6 +35,7 @@ BACKENDS="${BENCH_BACKENDS:-postgres sqlite}"
 RATE="${BENCH_RATE:-1000}"
 RUN_SECONDS="${BENCH_SECONDS:-60}"
 KILLS="${BENCH_KILLS:-20}"
+KILL_RATE="${BENCH_KILL_RATE:-$RATE}"
 CONCURRENCY="${BENCH_CONCURRENCY:-256}"
 PG_URL="${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 PORT="${BENCH_PORT:-8090}"
@@ -43,6 +45,7 @@ BIN="$CARGO_TARGET_DIR/release/hanlin"
 RUSH="$CARGO_TARGET_DIR/release/examples/homework_rush"
 
 say() { printf '%s\n' "$*"; }
+busy() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 # shellcheck source=bench/lib.sh
 source "$REPO/bench/lib.sh"
 
@@ -64,9 +67,9 @@ if [[ -z "${BENCH_SKIP_BUILD:-}" ]]; then
 fi
 
 # Hand-ins needed: one rush, and the second one during the restarts.
-RUSHES=1
-((KILLS > 0)) && RUSHES=2
-CLASSES=$(((RATE * RUN_SECONDS * RUSHES + 60 * 30 - 1) / (60 * 30)))
+NEEDED=$((RATE * RUN_SECONDS))
+((KILLS > 0)) && NEEDED=$((NEEDED + KILL_RATE * RUN_SECONDS))
+CLASSES=$(((NEEDED + 60 * 30 - 1) / (60 * 30)))
 SERVER="$BIN serve --listen 127.0.0.1:$PORT"
 URL="http://127.0.0.1:$PORT"
 
@@ -88,8 +91,13 @@ for backend in $BACKENDS; do
     say "== $backend =="
     "$RUSH" setup --plan "$data/plan.json" --classes "$CLASSES" --students 60 --homework 30
     wait_quiet
+    busy_before=$(busy)
     "$RUSH" rush --plan "$data/plan.json" --acks "$data/acks-1.jsonl" --url "$URL" --rate "$RATE" \
         --seconds "$RUN_SECONDS" --concurrency "$CONCURRENCY" --server "$SERVER"
+    busy_after=$(busy)
+    # Server, database and this load generator together: what one hand-in costs the machine.
+    awk -v b="$((busy_after - busy_before))" -v n="$(wc -l <"$data/acks-1.jsonl")" -v hz="$(getconf CLK_TCK)" -v cores="$(nproc)" \
+        'BEGIN { if (n > 0) printf "machine CPU: %.2f ms per acknowledged hand-in (all processes): at most %.0f hand-ins/s on %d cores\n", b * 1000 / hz / n, n * cores * hz / b, cores }'
     "$RUSH" verify --acks "$data/acks-1.jsonl"
     $SERVER >/dev/null 2>&1 &
     server_pid=$!
@@ -99,7 +107,7 @@ for backend in $BACKENDS; do
     kill "$server_pid" && wait "$server_pid" 2>/dev/null || true
     if ((KILLS > 0)); then
         wait_quiet
-        "$RUSH" rush --plan "$data/plan.json" --acks "$data/acks-2.jsonl" --url "$URL" --rate "$RATE" \
+        "$RUSH" rush --plan "$data/plan.json" --acks "$data/acks-2.jsonl" --url "$URL" --rate "$KILL_RATE" \
             --seconds "$RUN_SECONDS" --concurrency "$CONCURRENCY" --server "$SERVER" --kills "$KILLS" \
             --offset $((RATE * RUN_SECONDS))
         "$RUSH" verify --acks "$data/acks-2.jsonl"

@@ -336,6 +336,13 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
 #[derive(Debug, serde::Deserialize)]
 pub struct EmptyForm {}
 
+/// A form that turns something on or off (a favourite, late work, sharing): `on=true`, or nothing.
+#[derive(Debug, serde::Deserialize)]
+pub struct SwitchForm {
+    #[serde(default)]
+    pub on: bool,
+}
+
 pub trait Validate {
     fn validate(&self, v: &mut Checks);
 }

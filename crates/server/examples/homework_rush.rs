@@ -154,7 +154,8 @@ async fn setup(plan_file: &Path, classes: usize, students: usize, homework: usiz
             subject: String::new(),
         };
         let class = directory::classes::store::create(&mut tx, school, &input).await?;
-        let teacher = directory::people::store::create(&mut tx, &NewPerson { name: format!("教师{c}"), ..Default::default() }).await?;
+        let teacher =
+            directory::people::store::create(&mut tx, &NewPerson { name: format!("教师{c}"), ..Default::default() }).await?;
         directory::people::store::assign(&mut tx, teacher, Role::Teacher, school, Some(class), Some("数学"), today).await?;
         let mut members = Vec::new();
         for s in 0..students {
@@ -171,7 +172,8 @@ async fn setup(plan_file: &Path, classes: usize, students: usize, homework: usiz
     let token_for = |person: i64| {
         let app = app.clone();
         async move {
-            let actor = directory::accounts::actor::load(&app.db, person, None, Credential::Session, today).await?.context("actor")?;
+            let actor =
+                directory::accounts::actor::load(&app.db, person, None, Credential::Session, today).await?.context("actor")?;
             let new = directory::accounts::tokens::NewToken { name: "rush".into(), scope: "write".into(), days: 30 };
             let (_, token) = directory::accounts::tokens::create(&app.db, &actor, &new).await?;
             anyhow::Ok((actor, token))
@@ -216,15 +218,19 @@ async fn setup(plan_file: &Path, classes: usize, students: usize, homework: usiz
     // the same assignment, class after class.
     let mut hand_ins = Vec::new();
     for h in 0..homework {
-        for c in 0..classes {
-            for (s, token) in &tokens[c] {
-                hand_ins.push((token.clone(), homework_of[c][h], *s));
+        for (class_tokens, class_homework) in tokens.iter().zip(&homework_of) {
+            for (s, token) in class_tokens {
+                hand_ins.push((token.clone(), class_homework[h], *s));
             }
         }
     }
-    let plan = Plan { hand_ins, teacher_token, marking_homework: homework_of[0].clone(), marking_students: class_students[0].clone() };
+    let plan =
+        Plan { hand_ins, teacher_token, marking_homework: homework_of[0].clone(), marking_students: class_students[0].clone() };
     std::fs::write(plan_file, serde_json::to_vec(&plan)?)?;
-    println!("setup: {classes} classes of {students} students, {homework} homework each: {} hand-ins planned", plan.hand_ins.len());
+    println!(
+        "setup: {classes} classes of {students} students, {homework} homework each: {} hand-ins planned",
+        plan.hand_ins.len()
+    );
     Ok(())
 }
 
@@ -315,7 +321,8 @@ async fn rush(
     let deadline = start + Duration::from_secs(seconds + 60);
     let url = Arc::new(url.to_string());
     let spawner = {
-        let (client, base, permits, hand_ins, url) = (client.clone(), base.clone(), permits.clone(), hand_ins.clone(), url.clone());
+        let (client, base, permits, hand_ins, url) =
+            (client.clone(), base.clone(), permits.clone(), hand_ins.clone(), url.clone());
         tokio::spawn(async move {
             for i in 0..total {
                 let due = start + Duration::from_nanos(i as u64 * 1_000_000_000 / rate);
@@ -387,10 +394,8 @@ async fn rush(
             }
         }
     };
-    let (_, _, _) = tokio::join!(async { spawner.await.expect("spawner") }, killer, async {
-        // The channel closes when every hand-in task has finished.
-        collect.await
-    });
+    // The channel closes when every hand-in task has finished.
+    let (_, _, _) = tokio::join!(async { spawner.await.expect("spawner") }, killer, collect);
     let elapsed = start.elapsed();
     use std::io::Write;
     out.flush()?;
@@ -398,7 +403,9 @@ async fn rush(
         s.kill().await;
     }
     latencies.sort();
-    let pct = |p: f64| latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1))).copied().unwrap_or_default();
+    let pct = |p: f64| {
+        latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1))).copied().unwrap_or_default()
+    };
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
         "rush: {total} hand-ins scheduled at {rate}/s for {seconds} s; acknowledged {} ({} after a retry); {:.0} acknowledged/s over the schedule",
@@ -464,13 +471,8 @@ async fn marking(plan_file: &Path, url: &str, seconds: u64, clients: usize) -> a
     let homework = plan.marking_homework[0];
     let student = plan.marking_students[0];
     let (count,): (i64,) = {
-        let v: serde_json::Value = client
-            .get(format!("{url}/api/v1/homework/{homework}"))
-            .bearer_auth(&plan.teacher_token)
-            .send()
-            .await?
-            .json()
-            .await?;
+        let v: serde_json::Value =
+            client.get(format!("{url}/api/v1/homework/{homework}")).bearer_auth(&plan.teacher_token).send().await?.json().await?;
         (v["works"].as_array().map(|w| w.iter().filter(|w| w["state"] != "not_handed_in").count() as i64).unwrap_or(0),)
     };
     println!("marking: homework {homework} of a class of {} students, {count} handed in", plan.marking_students.len());

@@ -14,7 +14,7 @@ use directory::classes::model::Class;
 use kernel::auth::{Actor, Role};
 use kernel::error::FieldError;
 use kernel::upload::FilesForm;
-use kernel::web::{ApiJson, CsrfForm, EmptyForm, PageContext};
+use kernel::web::{ApiJson, CsrfForm, EmptyForm, PageContext, SwitchForm};
 use kernel::{App, AppError};
 use library::attachments::{self, Attachment};
 use serde::Deserialize;
@@ -236,7 +236,8 @@ fn input_of(form: &FilesForm) -> Result<HomeworkInput, AppError> {
     })
 }
 
-fn files_of(form: FilesForm, field: &str) -> Vec<File> {
+/// The files a form sent in `field`.
+pub(crate) fn files_of(form: FilesForm, field: &str) -> Vec<File> {
     form.files.into_iter().filter(|f| f.field == field).map(|f| File { name: f.name, bytes: f.bytes }).collect()
 }
 
@@ -569,17 +570,11 @@ async fn remind_submit(
     Ok(Redirect::to(&format!("/homework/{id}?reminded=1#works")).into_response())
 }
 
-#[derive(Deserialize)]
-struct LateForm {
-    #[serde(default)]
-    on: bool,
-}
-
 async fn late_submit(
     State(app): State<App>,
     actor: Actor,
     Path(id): Path<i64>,
-    CsrfForm(form): CsrfForm<LateForm>,
+    CsrfForm(form): CsrfForm<SwitchForm>,
 ) -> Result<Response, AppError> {
     super::set_late_allowed(&app, &actor, id, form.on).await?;
     Ok(Redirect::to(&format!("/homework/{id}")).into_response())

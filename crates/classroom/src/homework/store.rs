@@ -388,37 +388,23 @@ pub async fn mark(tx: &mut Tx, homework_id: i64, student_id: i64, teacher_id: i6
     let now = kernel::now();
     let status = if m.resubmit { "resubmit" } else { "marked" };
     let returned = (!m.resubmit).then_some(now);
-    let updated = tx
-        .execute(
-            sql("UPDATE submissions SET status = $3, score = $4, grade = $5, feedback = $6, marked_by = $7, marked_at = $8, \
-                 returned_at = $9, updated_at = $8 WHERE homework_id = $1 AND student_id = $2")
-            .bind(homework_id)
-            .bind(student_id)
-            .bind(status)
-            .bind(m.score)
-            .bind(m.grade)
-            .bind(m.feedback)
-            .bind(teacher_id)
-            .bind(now)
-            .bind(returned),
-        )
-        .await?;
-    if updated == 0 {
-        tx.execute(
-            sql("INSERT INTO submissions (homework_id, student_id, body, status, score, grade, feedback, marked_by, marked_at, \
-                 returned_at, updated_at) VALUES ($1, $2, '', $3, $4, $5, $6, $7, $8, $9, $8)")
-            .bind(homework_id)
-            .bind(student_id)
-            .bind(status)
-            .bind(m.score)
-            .bind(m.grade)
-            .bind(m.feedback)
-            .bind(teacher_id)
-            .bind(now)
-            .bind(returned),
-        )
-        .await?;
-    }
+    tx.execute(
+        sql("INSERT INTO submissions (homework_id, student_id, body, status, score, grade, feedback, marked_by, marked_at, \
+             returned_at, updated_at) VALUES ($1, $2, '', $3, $4, $5, $6, $7, $8, $9, $8) \
+             ON CONFLICT (homework_id, student_id) DO UPDATE SET status = excluded.status, score = excluded.score, \
+             grade = excluded.grade, feedback = excluded.feedback, marked_by = excluded.marked_by, \
+             marked_at = excluded.marked_at, returned_at = excluded.returned_at, updated_at = excluded.updated_at")
+        .bind(homework_id)
+        .bind(student_id)
+        .bind(status)
+        .bind(m.score)
+        .bind(m.grade)
+        .bind(m.feedback)
+        .bind(teacher_id)
+        .bind(now)
+        .bind(returned),
+    )
+    .await?;
     Ok(())
 }
 

@@ -4,7 +4,7 @@
 
 use super::store::{self, Message, Question};
 use super::{QuestionInput, Standing};
-use crate::homework::File;
+use crate::homework::http::files_of;
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -14,10 +14,9 @@ use axum::{Json, Router};
 use kernel::auth::{Actor, Role};
 use kernel::error::FieldError;
 use kernel::upload::FilesForm;
-use kernel::web::{CsrfForm, EmptyForm, PageContext};
+use kernel::web::{CsrfForm, EmptyForm, PageContext, SwitchForm};
 use kernel::{App, AppError};
 use library::attachments::{self, Attachment};
-use serde::Deserialize;
 use serde_json::json;
 
 pub fn routes() -> Router<App> {
@@ -127,10 +126,6 @@ async fn list_page(State(app): State<App>, ctx: PageContext, actor: Actor) -> Re
     render_list(&app, &ctx, &actor, QuestionInput::default(), Vec::new()).await
 }
 
-fn files_of(form: FilesForm) -> Vec<File> {
-    form.files.into_iter().filter(|f| f.field == "files").map(|f| File { name: f.name, bytes: f.bytes }).collect()
-}
-
 fn input_of(form: &FilesForm) -> QuestionInput {
     QuestionInput {
         teacher_id: form.get("teacher_id").trim().parse().unwrap_or(0),
@@ -141,7 +136,7 @@ fn input_of(form: &FilesForm) -> QuestionInput {
 
 async fn ask_submit(State(app): State<App>, ctx: PageContext, actor: Actor, form: FilesForm) -> Result<Response, AppError> {
     let input = input_of(&form);
-    match super::ask(&app, &actor, &input, files_of(form)).await {
+    match super::ask(&app, &actor, &input, files_of(form, "files")).await {
         Ok(id) => Ok(Redirect::to(&format!("/questions/{id}")).into_response()),
         Err(AppError::Invalid(errors)) => render_list(&app, &ctx, &actor, input, errors).await,
         Err(e) => Err(e),
@@ -222,7 +217,7 @@ async fn reply_submit(
     form: FilesForm,
 ) -> Result<Response, AppError> {
     let body = form.get("body").to_string();
-    match super::reply(&app, &actor, id, &body, files_of(form)).await {
+    match super::reply(&app, &actor, id, &body, files_of(form, "files")).await {
         Ok(()) => Ok(Redirect::to(&format!("/questions/{id}")).into_response()),
         Err(AppError::Invalid(errors)) => render_question(&app, &ctx, &actor, id, errors).await,
         Err(e) => Err(e),
@@ -239,17 +234,11 @@ async fn solve_submit(
     Ok(Redirect::to(&format!("/questions/{id}")).into_response())
 }
 
-#[derive(Deserialize)]
-struct ShareForm {
-    #[serde(default)]
-    on: bool,
-}
-
 async fn share_submit(
     State(app): State<App>,
     actor: Actor,
     Path(id): Path<i64>,
-    CsrfForm(form): CsrfForm<ShareForm>,
+    CsrfForm(form): CsrfForm<SwitchForm>,
 ) -> Result<Response, AppError> {
     super::share(&app, &actor, id, form.on).await?;
     Ok(Redirect::to(&format!("/questions/{id}")).into_response())
@@ -282,7 +271,7 @@ pub(crate) async fn api_list(State(app): State<App>, actor: Actor) -> Result<Jso
 #[utoipa::path(post, path = "/api/v1/questions", tag = "classroom", summary = "Ask one of your class's teachers (multipart: teacher_id, title, body, files)", responses((status = 201, description = "the question's id"), (status = 403, description = "not a student"), (status = 422, description = "not your class's teacher, empty, or a refused file")))]
 pub(crate) async fn api_ask(State(app): State<App>, actor: Actor, form: FilesForm) -> Result<Response, AppError> {
     let input = input_of(&form);
-    let id = super::ask(&app, &actor, &input, files_of(form)).await?;
+    let id = super::ask(&app, &actor, &input, files_of(form, "files")).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
 }
 
@@ -305,7 +294,7 @@ pub(crate) async fn api_reply(
     form: FilesForm,
 ) -> Result<Response, AppError> {
     let body = form.get("body").to_string();
-    super::reply(&app, &actor, id, &body, files_of(form)).await?;
+    super::reply(&app, &actor, id, &body, files_of(form, "files")).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
 }
 

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use kernel::auth::Actor;
-use kernel::web::{ApiJson, Checks, CsrfForm, PageContext, RequestMeta, Validate};
+use kernel::web::{ApiJson, Checks, CsrfForm, PageContext, RequestMeta, SwitchForm, Validate};
 use kernel::{App, AppError};
 use serde::Deserialize;
 use serde_json::json;
@@ -54,17 +54,11 @@ async fn favourites_page(State(app): State<App>, ctx: PageContext, actor: Actor)
     Ok(ctx.render(&ctx.t("library-favourites-title"), &page)?.into_response())
 }
 
-#[derive(Deserialize)]
-struct FavouriteForm {
-    #[serde(default)]
-    on: bool,
-}
-
 async fn favourite_submit(
     State(app): State<App>,
     actor: Actor,
     Path(id): Path<i64>,
-    CsrfForm(form): CsrfForm<FavouriteForm>,
+    CsrfForm(form): CsrfForm<SwitchForm>,
 ) -> Result<Response, AppError> {
     super::set_favourite(&app, &actor, id, form.on).await?;
     Ok(back(id, "feedback"))
