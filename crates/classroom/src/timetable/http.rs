@@ -898,10 +898,7 @@ pub(crate) async fn api_save_draft(
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<DraftBody>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    let term = match body.term {
-        Some(t) => t,
-        None => super::required_term(&app, None).await?.id,
-    };
+    let term = super::term_id(&app, body.term).await?;
     super::save_draft(&app, &actor, &meta, id, term, &body.lessons, api_field).await?;
     Ok(Json(class_json(&app, &ctx, &actor, id, Some(term)).await?))
 }
@@ -925,10 +922,7 @@ pub(crate) async fn api_publish(
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<PublishBody>,
 ) -> Result<Json<super::Published>, AppError> {
-    let term = match body.term {
-        Some(t) => t,
-        None => super::required_term(&app, None).await?.id,
-    };
+    let term = super::term_id(&app, body.term).await?;
     Ok(Json(super::publish(&app, &actor, &meta, id, term, ctx.locale).await?))
 }
 
@@ -1302,9 +1296,6 @@ pub(crate) async fn api_save_bells(
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<BellsBody>,
 ) -> Result<Json<Bells>, AppError> {
-    let term = match body.term {
-        Some(t) => t,
-        None => super::required_term(&app, None).await?.id,
-    };
+    let term = super::term_id(&app, body.term).await?;
     Ok(Json(super::save_bells(&app, &actor, &meta, id, term, &body.schedule).await?))
 }

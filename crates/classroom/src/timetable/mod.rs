@@ -123,6 +123,14 @@ async fn required_term(app: &App, wanted: Option<i64>) -> Result<SchoolTerm, App
     term(app, wanted).await?.ok_or_else(|| AppError::invalid("term", "timetable-error-no-term"))
 }
 
+/// The term an API call names, or the one under way.
+pub(crate) async fn term_id(app: &App, wanted: Option<i64>) -> Result<i64, AppError> {
+    match wanted {
+        Some(t) => Ok(t),
+        None => Ok(required_term(app, None).await?.id),
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Who may do what
 
