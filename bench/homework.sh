@@ -113,5 +113,7 @@ for backend in $BACKENDS; do
         "$RUSH" verify --acks "$data/acks-2.jsonl"
     fi
     rm -rf "$data"
-    [[ $backend == postgres ]] && psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $DATABASE WITH (FORCE)" >/dev/null
+    if [[ $backend == postgres ]]; then
+        psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $DATABASE WITH (FORCE)" >/dev/null
+    fi
 done
