@@ -162,29 +162,19 @@ async fn questions(
     teachers: &[(i64, String, String)],
     student: i64,
 ) -> anyhow::Result<()> {
-    let Some(math) = teachers.iter().find(|t| t.2 == "math").or(teachers.first()) else { return Ok(()) };
-    let Some(teacher) = people.actor(math.0).await? else { return Ok(()) };
+    // Questions go to the printed teacher login, so the demo's teacher finds them waiting.
+    let printed = login(app, "teacher01").await?;
+    let Some(english) = teachers.iter().find(|t| Some(t.0) == printed).or(teachers.first()) else { return Ok(()) };
+    let Some(teacher) = people.actor(english.0).await? else { return Ok(()) };
     let classmate = students.iter().map(|s| s.0).find(|s| *s != student).unwrap_or(student);
     let asks = [
-        (
-            student,
-            "两位数乘法怎么验算？",
-            "第 32 页第 4 题我算出来和同桌不一样，怎么检查对不对？",
-            Some("可以交换两个因数的位置再乘一遍，或者用估算看看结果大概对不对。"),
-            true,
-        ),
-        (
-            classmate,
-            "平方米和平方分米怎么换算？",
-            "1 平方米等于多少平方分米？我总是记混。",
-            Some("1 平方米 = 100 平方分米。想一想边长 1 米的正方形，每条边是 10 分米。"),
-            false,
-        ),
-        (classmate, "面积和周长有什么区别？", "今天的作业里有一题不知道该算面积还是周长。", None, false),
+        (student, "“What colour is it?” 怎么回答？", "Unit 4 第二课的对话里，回答颜色的时候要不要加 It's？", Some("要的，完整回答是 It's red. 口语里也可以只说 Red."), true),
+        (classmate, "orange 是橙色还是橙子？", "课本上 orange 有两个意思，听写的时候写哪个？", Some("两个意思都对：颜色是“橙色”，水果是“橙子”。听写时看老师读的句子。"), false),
+        (classmate, "单词 purple 怎么记？", "purple 老是拼错，有什么好办法吗？", None, false),
     ];
     for (asker, title, body, answer, share) in asks {
         let Some(actor) = people.actor(asker).await? else { continue };
-        let input = QuestionInput { teacher_id: math.0, title: title.into(), body: body.into() };
+        let input = QuestionInput { teacher_id: english.0, title: title.into(), body: body.into() };
         let id = questions::ask(app, &actor, &input, Vec::new()).await.context("asking a demo question")?;
         if let Some(text) = answer {
             questions::reply(app, &teacher, id, text, Vec::new()).await?;
