@@ -168,8 +168,20 @@ async fn questions(
     let Some(teacher) = people.actor(english.0).await? else { return Ok(()) };
     let classmate = students.iter().map(|s| s.0).find(|s| *s != student).unwrap_or(student);
     let asks = [
-        (student, "“What colour is it?” 怎么回答？", "Unit 4 第二课的对话里，回答颜色的时候要不要加 It's？", Some("要的，完整回答是 It's red. 口语里也可以只说 Red."), true),
-        (classmate, "orange 是橙色还是橙子？", "课本上 orange 有两个意思，听写的时候写哪个？", Some("两个意思都对：颜色是“橙色”，水果是“橙子”。听写时看老师读的句子。"), false),
+        (
+            student,
+            "“What colour is it?” 怎么回答？",
+            "Unit 4 第二课的对话里，回答颜色的时候要不要加 It's？",
+            Some("要的，完整回答是 It's red. 口语里也可以只说 Red."),
+            true,
+        ),
+        (
+            classmate,
+            "orange 是橙色还是橙子？",
+            "课本上 orange 有两个意思，听写的时候写哪个？",
+            Some("两个意思都对：颜色是“橙色”，水果是“橙子”。听写时看老师读的句子。"),
+            false,
+        ),
         (classmate, "单词 purple 怎么记？", "purple 老是拼错，有什么好办法吗？", None, false),
     ];
     for (asker, title, body, answer, share) in asks {
