@@ -117,3 +117,6 @@ questions-error-unanswered = The teacher has not answered this question yet.
 field-teacher_id = Teacher
 field-shared = Shared
 homework-subject = Subject
+field-instructions = Instructions
+field-answer = Answer
+field-text = Text

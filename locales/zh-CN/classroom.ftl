@@ -117,3 +117,6 @@ questions-error-unanswered = 老师还没有回答这个问题。
 field-teacher_id = 老师
 field-shared = 共享
 homework-subject = 学科
+field-instructions = 作业要求
+field-answer = 作答内容
+field-text = 内容

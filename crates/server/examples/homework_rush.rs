@@ -190,7 +190,7 @@ async fn setup(plan_file: &Path, classes: usize, students: usize, homework: usiz
         for h in 0..homework {
             let input = classroom::homework::HomeworkInput {
                 title: format!("期末复习 {}", h + 1),
-                body: "完成复习卷并拍照上传。".into(),
+                instructions: "完成复习卷并拍照上传。".into(),
                 subject: "math".into(),
                 class_ids: vec![class_ids[c]],
                 due: format!("{}T22:00", today + time::Duration::days(2)),
@@ -341,7 +341,7 @@ async fn rush(
                     while Instant::now() < deadline {
                         tries += 1;
                         let form = reqwest::multipart::Form::new()
-                            .text("body", ANSWER.repeat(10))
+                            .text("answer", ANSWER.repeat(10))
                             .text("idempotency_key", key.clone())
                             .part("files", reqwest::multipart::Part::bytes(body.clone()).file_name("photo.png"));
                         let sent = client

@@ -219,7 +219,7 @@ fn input_of(form: &FilesForm) -> Result<HomeworkInput, AppError> {
         .collect::<Result<Vec<_>, _>>()?;
     Ok(HomeworkInput {
         title: form.get("title").to_string(),
-        body: form.get("body").to_string(),
+        instructions: form.get("instructions").to_string(),
         subject: form.get("subject").to_string(),
         class_ids: form.ids("class_ids")?,
         student_ids: form.ids("student_ids")?,
@@ -245,7 +245,11 @@ async fn new_submit(State(app): State<App>, ctx: PageContext, actor: Actor, form
     let input = match input_of(&form) {
         Ok(i) => i,
         Err(AppError::Invalid(errors)) => {
-            let partial = HomeworkInput { title: form.get("title").into(), body: form.get("body").into(), ..Default::default() };
+            let partial = HomeworkInput {
+                title: form.get("title").into(),
+                instructions: form.get("instructions").into(),
+                ..Default::default()
+            };
             return form_page(&app, &ctx, &actor, partial, errors, Vec::new()).await;
         }
         Err(e) => return Err(e),
@@ -441,7 +445,7 @@ async fn homework_page(
 fn hand_in_input(form: &FilesForm, headers: &HeaderMap) -> HandInInput {
     let header_key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or("");
     let key = if form.get("idempotency_key").is_empty() { header_key } else { form.get("idempotency_key") };
-    HandInInput { body: form.get("body").to_string(), idempotency_key: key.to_string() }
+    HandInInput { answer: form.get("answer").to_string(), idempotency_key: key.to_string() }
 }
 
 async fn hand_in_submit(
@@ -702,7 +706,7 @@ pub(crate) async fn api_list(State(app): State<App>, actor: Actor) -> Result<Jso
     Ok(Json(json!({ "assigned": assigned, "students": followed })))
 }
 
-#[utoipa::path(post, path = "/api/v1/homework", tag = "classroom", summary = "Assign homework to classes you teach (or some of their students); 422 names a class whose daily homework would go over its limit unless confirm_load is true", request_body(content = inline(serde_json::Value), content_type = "application/json", description = "title, body, subject, class_ids, student_ids, due (local 2026-12-05T18:00), estimated_minutes, hand_in (online|paper), late_allowed, resource_ids, confirm_load"), responses((status = 201, description = "the homework's id"), (status = 403, description = "a class you do not teach"), (status = 422, description = "bad input, or over the daily limit")))]
+#[utoipa::path(post, path = "/api/v1/homework", tag = "classroom", summary = "Assign homework to classes you teach (or some of their students); 422 names a class whose daily homework would go over its limit unless confirm_load is true", request_body(content = inline(serde_json::Value), content_type = "application/json", description = "title, instructions, subject, class_ids, student_ids, due (local 2026-12-05T18:00), estimated_minutes, hand_in (online|paper), late_allowed, resource_ids, confirm_load"), responses((status = 201, description = "the homework's id"), (status = 403, description = "a class you do not teach"), (status = 422, description = "bad input, or over the daily limit")))]
 pub(crate) async fn api_assign(
     State(app): State<App>,
     actor: Actor,
@@ -739,7 +743,7 @@ pub(crate) async fn api_get(
             let hide = matches!(d.standing, Standing::Student(_) | Standing::Parent(_)) && w.returned_at.is_none();
             json!({
                 "student_id": w.student_id, "name": w.student_name, "state": w.state(), "late": w.is_late(),
-                "handed_in_at": w.handed_in_at, "body": w.body, "attempts": w.attempts,
+                "handed_in_at": w.handed_in_at, "answer": w.body, "attempts": w.attempts,
                 "score": if hide { None } else { w.score }, "grade": if hide { None } else { w.grade.clone() },
                 "feedback": if hide { None } else { w.feedback.clone() },
                 "files": d.work_files.iter().find(|(s, _)| *s == w.student_id).map(|(_, f)| f.clone()).unwrap_or_default(),
@@ -753,7 +757,7 @@ pub(crate) async fn api_get(
     })))
 }
 
-#[utoipa::path(post, path = "/api/v1/homework/{id}/submissions", tag = "classroom", summary = "Hand in (multipart: body, files, idempotency_key or an Idempotency-Key header); the same key again changes nothing", params(("id" = i64, Path, description = "homework id")), responses((status = 201, description = "recorded"), (status = 200, description = "replaced an earlier hand-in, or the same request again"), (status = 422, description = "closed, empty, a refused file, or already marked"), (status = 404, description = "no such homework for you")))]
+#[utoipa::path(post, path = "/api/v1/homework/{id}/submissions", tag = "classroom", summary = "Hand in (multipart: answer, files, idempotency_key or an Idempotency-Key header); the same key again changes nothing", params(("id" = i64, Path, description = "homework id")), responses((status = 201, description = "recorded"), (status = 200, description = "replaced an earlier hand-in, or the same request again"), (status = 422, description = "closed, empty, a refused file, or already marked"), (status = 404, description = "no such homework for you")))]
 pub(crate) async fn api_hand_in(
     State(app): State<App>,
     actor: Actor,

@@ -34,7 +34,7 @@ pub struct HomeworkInput {
     #[serde(default)]
     pub title: String,
     #[serde(default)]
-    pub body: String,
+    pub instructions: String,
     #[serde(default)]
     pub subject: String,
     #[serde(default)]
@@ -62,7 +62,7 @@ pub struct HomeworkInput {
 impl Validate for HomeworkInput {
     fn validate(&self, v: &mut Checks) {
         v.required("title", self.title.trim()).max_chars("title", self.title.trim(), MAX_TITLE_CHARS);
-        v.max_chars("body", self.body.trim(), MAX_BODY_CHARS);
+        v.max_chars("instructions", self.instructions.trim(), MAX_BODY_CHARS);
         if library::vocab::find(library::vocab::SUBJECTS, &self.subject).is_none() {
             v.add("subject", "error-field-required");
         }
@@ -194,7 +194,7 @@ pub async fn assign(app: &App, actor: &Actor, input: &HomeworkInput, files: Vec<
             teacher_id: actor.person_id,
             subject,
             title: input.title.trim(),
-            body: input.body.trim(),
+            body: input.instructions.trim(),
             due_at,
             due_on,
             estimated_minutes: input.estimated_minutes,
@@ -300,7 +300,7 @@ pub async fn owned(app: &App, actor: &Actor, id: i64) -> Result<Homework, AppErr
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct HandInInput {
     #[serde(default)]
-    pub body: String,
+    pub answer: String,
     /// Sent with the form as it was drawn: the same hand-in sent twice is recorded once.
     #[serde(default)]
     pub idempotency_key: String,
@@ -333,12 +333,12 @@ pub async fn hand_in(
     if key.is_empty() || key.len() > 64 {
         return Err(AppError::invalid("idempotency_key", "error-field-malformed"));
     }
-    let body = input.body.trim();
+    let body = input.answer.trim();
     if body.chars().count() > MAX_BODY_CHARS {
-        return Err(AppError::too_long("body", MAX_BODY_CHARS));
+        return Err(AppError::too_long("answer", MAX_BODY_CHARS));
     }
     if body.is_empty() && files.is_empty() {
-        return Err(AppError::invalid("body", "classroom-error-empty-hand-in"));
+        return Err(AppError::invalid("answer", "classroom-error-empty-hand-in"));
     }
     let now = kernel::now();
     // The same request again (a double tap at the deadline) answers as the first did, even

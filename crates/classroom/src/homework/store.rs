@@ -11,6 +11,7 @@ pub struct Homework {
     pub teacher_name: String,
     pub subject: String,
     pub title: String,
+    #[serde(rename = "instructions")]
     pub body: String,
     pub due_at: i64,
     pub due_on: time::Date,

@@ -130,7 +130,7 @@ fn input_of(form: &FilesForm) -> QuestionInput {
     QuestionInput {
         teacher_id: form.get("teacher_id").trim().parse().unwrap_or(0),
         title: form.get("title").to_string(),
-        body: form.get("body").to_string(),
+        text: form.get("text").to_string(),
     }
 }
 
@@ -216,8 +216,8 @@ async fn reply_submit(
     Path(id): Path<i64>,
     form: FilesForm,
 ) -> Result<Response, AppError> {
-    let body = form.get("body").to_string();
-    match super::reply(&app, &actor, id, &body, files_of(form, "files")).await {
+    let text = form.get("text").to_string();
+    match super::reply(&app, &actor, id, &text, files_of(form, "files")).await {
         Ok(()) => Ok(Redirect::to(&format!("/questions/{id}")).into_response()),
         Err(AppError::Invalid(errors)) => render_question(&app, &ctx, &actor, id, errors).await,
         Err(e) => Err(e),
@@ -268,7 +268,7 @@ pub(crate) async fn api_list(State(app): State<App>, actor: Actor) -> Result<Jso
     Ok(Json(json!({ "questions": with_wait(l.mine), "shared": with_wait(l.shared) })))
 }
 
-#[utoipa::path(post, path = "/api/v1/questions", tag = "classroom", summary = "Ask one of your class's teachers (multipart: teacher_id, title, body, files)", responses((status = 201, description = "the question's id"), (status = 403, description = "not a student"), (status = 422, description = "not your class's teacher, empty, or a refused file")))]
+#[utoipa::path(post, path = "/api/v1/questions", tag = "classroom", summary = "Ask one of your class's teachers (multipart: teacher_id, title, text, files)", responses((status = 201, description = "the question's id"), (status = 403, description = "not a student"), (status = 422, description = "not your class's teacher, empty, or a refused file")))]
 pub(crate) async fn api_ask(State(app): State<App>, actor: Actor, form: FilesForm) -> Result<Response, AppError> {
     let input = input_of(&form);
     let id = super::ask(&app, &actor, &input, files_of(form, "files")).await?;
@@ -286,15 +286,15 @@ pub(crate) async fn api_get(
     Ok(Json(json!({ "question": t.question, "messages": messages })))
 }
 
-#[utoipa::path(post, path = "/api/v1/questions/{id}/replies", tag = "classroom", summary = "Answer (the teacher) or follow up (the asker); multipart: body, files", params(("id" = i64, Path, description = "question id")), responses((status = 201, description = "added"), (status = 403, description = "neither the asker nor the teacher"), (status = 404, description = "no such question for you")))]
+#[utoipa::path(post, path = "/api/v1/questions/{id}/replies", tag = "classroom", summary = "Answer (the teacher) or follow up (the asker); multipart: text, files", params(("id" = i64, Path, description = "question id")), responses((status = 201, description = "added"), (status = 403, description = "neither the asker nor the teacher"), (status = 404, description = "no such question for you")))]
 pub(crate) async fn api_reply(
     State(app): State<App>,
     actor: Actor,
     Path(id): Path<i64>,
     form: FilesForm,
 ) -> Result<Response, AppError> {
-    let body = form.get("body").to_string();
-    super::reply(&app, &actor, id, &body, files_of(form, "files")).await?;
+    let text = form.get("text").to_string();
+    super::reply(&app, &actor, id, &text, files_of(form, "files")).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
 }
 

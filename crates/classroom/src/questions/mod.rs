@@ -37,15 +37,15 @@ pub struct QuestionInput {
     #[serde(default)]
     pub title: String,
     #[serde(default)]
-    pub body: String,
+    pub text: String,
 }
 
 fn check_body(body: &str, files: &[File]) -> Result<(), AppError> {
     if body.chars().count() > MAX_BODY_CHARS {
-        return Err(AppError::too_long("body", MAX_BODY_CHARS));
+        return Err(AppError::too_long("text", MAX_BODY_CHARS));
     }
     if body.is_empty() && files.is_empty() {
-        return Err(AppError::invalid("body", "error-field-required"));
+        return Err(AppError::invalid("text", "error-field-required"));
     }
     Ok(())
 }
@@ -75,7 +75,7 @@ pub async fn ask(app: &App, actor: &Actor, input: &QuestionInput, files: Vec<Fil
     if title.chars().count() > MAX_TITLE_CHARS {
         return Err(AppError::too_long("title", MAX_TITLE_CHARS));
     }
-    let body = input.body.trim();
+    let body = input.text.trim();
     check_body(body, &files)?;
     let mut found = None;
     for class in &actor.class_ids {

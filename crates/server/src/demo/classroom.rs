@@ -39,7 +39,7 @@ pub async fn seed(app: &App) -> anyhow::Result<()> {
         let Some(teacher_actor) = people.actor(teacher.0).await? else { continue };
         let input = HomeworkInput {
             title: title.into(),
-            body: body.into(),
+            instructions: body.into(),
             subject: subject.into(),
             class_ids: vec![class_id],
             due: due(1, "20:00"),
@@ -69,7 +69,7 @@ pub async fn seed(app: &App) -> anyhow::Result<()> {
                 bytes: files::bmp(96, 64, (i * 1000 + n) as u64).into(),
             };
             let answer =
-                HandInInput { body: "已完成，请老师批改。".into(), idempotency_key: format!("demo-{id}-{sid}") };
+                HandInInput { answer: "已完成，请老师批改。".into(), idempotency_key: format!("demo-{id}-{sid}") };
             homework::hand_in(app, &actor, id, &answer, vec![photo]).await.context("handing in demo homework")?;
         }
         let mut marked = Vec::new();
@@ -186,7 +186,7 @@ async fn questions(
     ];
     for (asker, title, body, answer, share) in asks {
         let Some(actor) = people.actor(asker).await? else { continue };
-        let input = QuestionInput { teacher_id: english.0, title: title.into(), body: body.into() };
+        let input = QuestionInput { teacher_id: english.0, title: title.into(), text: body.into() };
         let id = questions::ask(app, &actor, &input, Vec::new()).await.context("asking a demo question")?;
         if let Some(text) = answer {
             questions::reply(app, &teacher, id, text, Vec::new()).await?;

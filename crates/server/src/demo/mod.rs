@@ -801,8 +801,10 @@ mod tests {
         let started = std::time::Instant::now();
         let accounts = prepare(&app, &dir).await.unwrap();
         let took = started.elapsed();
-        // A debug build under a parallel test run; the release build seeds in a third of this.
-        assert!(took.as_secs() < 25, "seeding took {took:?}");
+        // A guard against seeding gone quadratic, not a timing: this is a debug build sharing the
+        // cores with the rest of the suite (browsers included). The release build is ready in
+        // about 8 s (README).
+        assert!(took.as_secs() < 60, "seeding took {took:?}");
         assert_eq!(accounts.len(), plan(2025).logins.len());
         let passwords: HashSet<&str> = accounts.iter().map(|a| a.password.as_str()).collect();
         assert_eq!(passwords.len(), accounts.len(), "every account has its own password");

@@ -29,7 +29,7 @@ async fn assign(t: &TestApp, c: &Client, body: Value) -> reqwest::Response {
 }
 
 fn homework(class: i64, minutes: i64, due: &str) -> Value {
-    json!({ "title": "勾股定理练习", "body": "完成课本第 24 页 1–5 题。", "subject": "math", "class_ids": [class],
+    json!({ "title": "勾股定理练习", "instructions": "完成课本第 24 页 1–5 题。", "subject": "math", "class_ids": [class],
             "due": due, "estimated_minutes": minutes, "hand_in": "online" })
 }
 
@@ -40,7 +40,7 @@ async fn assigned(t: &TestApp, c: &Client, body: Value) -> i64 {
 }
 
 async fn hand_in(t: &TestApp, c: &Client, id: i64, key: &str, files: Vec<(&str, Vec<u8>)>) -> reqwest::Response {
-    let mut form = Form::new().text("body", "a² + b² = c²，所以斜边是 5。").text("idempotency_key", key.to_string());
+    let mut form = Form::new().text("answer", "a² + b² = c²，所以斜边是 5。").text("idempotency_key", key.to_string());
     for (name, bytes) in files {
         form = form.part("files", Part::bytes(bytes).file_name(name.to_string()));
     }
@@ -114,7 +114,7 @@ db_test!(homework_goes_from_assignment_to_marks_the_parent_sees, |t| {
     assert_eq!(exe.status(), 422);
     assert_eq!(exe.json::<Value>().await.unwrap()["details"][0]["field"], "files");
     assert_eq!(count(&t, "SELECT CAST(COUNT(*) AS BIGINT) FROM submissions").await, 0, "a refused hand-in writes nothing");
-    let no_token = Form::new().text("body", "答案").text("idempotency_key", "k9");
+    let no_token = Form::new().text("answer", "答案").text("idempotency_key", "k9");
     let forged = student.post(t.url(&format!("/api/v1/homework/{id}/submissions"))).multipart(no_token).send().await.unwrap();
     assert_eq!(forged.status(), 403, "a session's multipart post needs its CSRF token");
     let first = hand_in(&t, &student, id, "k1", vec![("IMG_0001.png", photo(1, 20_000))]).await;
@@ -365,7 +365,7 @@ db_test!(questions_are_asked_answered_solved_and_shared, |t| {
         Form::new()
             .text("teacher_id", teacher.to_string())
             .text("title", "勾股定理第 3 题")
-            .text("body", "为什么要先求斜边？")
+            .text("text", "为什么要先求斜边？")
             .part("files", Part::bytes(photo(9, 3000)).file_name("题目.png"))
     };
     // Only the student's own class's teachers.
@@ -385,7 +385,7 @@ db_test!(questions_are_asked_answered_solved_and_shared, |t| {
     assert_eq!(get(&t, &signed_in(&t, "parent").await, &format!("/api/v1/questions/{id}")).await.0, 200);
     // Not solved before it is answered; only the teacher answers.
     assert_eq!(student.post(t.url(&format!("/api/v1/questions/{id}/solved"))).send().await.unwrap().status(), 422);
-    let reply = |text: &str| Form::new().text("body", text.to_string());
+    let reply = |text: &str| Form::new().text("text", text.to_string());
     let parent = signed_in(&t, "parent").await;
     assert_eq!(post_form(&t, &parent, &format!("/api/v1/questions/{id}/replies"), reply("?")).await.status(), 403);
     let answered = post_form(&t, &teacher, &format!("/api/v1/questions/{id}/replies"), reply("先找直角，再用 a²+b²=c²。")).await;
