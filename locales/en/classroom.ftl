@@ -74,7 +74,6 @@ classroom-error-due-past = The due time must be in the future.
 classroom-error-student-not-in-class = Student { $id } is not in the chosen classes.
 classroom-error-no-students = The chosen classes have no students at the moment.
 classroom-error-resource = Resource { $id } does not exist, is not published, or is not visible to you.
-classroom-error-too-many-files = Attach at most { $max } files.
 classroom-error-empty-hand-in = Write an answer or attach a file.
 classroom-error-paper = This homework is handed in on paper, not here.
 classroom-error-closed = This homework closed at { $due } and can no longer be handed in.

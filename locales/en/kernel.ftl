@@ -14,6 +14,7 @@ error-not-found = This page or record does not exist, or you may not see it.
 error-invalid-credentials = Wrong account or password.
 error-locked = Too many failed sign-ins. Try again in { $minutes } minutes.
 error-busy = The server is busy. Try again in { $seconds } seconds.
+error-too-fast = You are sending too fast. Wait { $seconds } seconds and send again.
 error-csrf = This page has expired or the request came from elsewhere. Reload the page and try again.
 error-invalid-input = Some of what you entered is not right. Please check and try again.
 error-too-large = What you sent is too large.

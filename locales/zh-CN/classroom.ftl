@@ -74,7 +74,6 @@ classroom-error-due-past = 截止时间必须晚于现在。
 classroom-error-student-not-in-class = 编号为 { $id } 的学生不在所选班级中。
 classroom-error-no-students = 所选班级目前没有学生。
 classroom-error-resource = 资源 { $id } 不存在、未发布或你无权查看。
-classroom-error-too-many-files = 最多只能附加 { $max } 个文件。
 classroom-error-empty-hand-in = 请填写作答内容或附上文件。
 classroom-error-paper = 这是纸质作业，不在平台上提交。
 classroom-error-closed = 作业已于 { $due } 截止，不能再提交。

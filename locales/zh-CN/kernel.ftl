@@ -14,6 +14,7 @@ error-not-found = 找不到该页面或数据，或您无权查看。
 error-invalid-credentials = 账号或密码不正确。
 error-locked = 登录失败次数过多，请 { $minutes } 分钟后再试。
 error-busy = 服务器繁忙，请 { $seconds } 秒后重试。
+error-too-fast = 发送过于频繁，请 { $seconds } 秒后再发。
 error-csrf = 页面已过期或请求来源无效，请刷新页面后重试。
 error-invalid-input = 提交的内容有误，请检查后重试。
 error-too-large = 提交的内容过大。

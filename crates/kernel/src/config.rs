@@ -44,6 +44,7 @@ pub struct Config {
     pub storage: StorageConfig,
     pub library: LibraryConfig,
     pub classroom: ClassroomConfig,
+    pub messaging: MessagingConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -199,6 +200,55 @@ impl Default for ClassroomConfig {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+pub struct MessagingConfig {
+    /// Longest message, in characters.
+    pub max_message_chars: usize,
+    /// How long after sending a sender may recall a message, in seconds.
+    pub recall_seconds: i64,
+    /// Messages one person may send in a minute, over all conversations, before a pause is asked for.
+    pub messages_per_minute: u32,
+    /// Messages older than this many days are deleted, with their files' links; 0 keeps them.
+    pub retention_days: i64,
+    /// Who may start a direct message with whom. Teachers may always write to their classes'
+    /// students and parents and to colleagues of their school.
+    pub direct: DirectPolicy,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DirectPolicy {
+    pub student_to_teachers: bool,
+    pub student_to_classmates: bool,
+    pub parent_to_teachers: bool,
+    /// Parents of the same class writing to each other.
+    pub parent_to_parents: bool,
+}
+
+impl Default for MessagingConfig {
+    fn default() -> Self {
+        MessagingConfig {
+            max_message_chars: 2000,
+            recall_seconds: 120,
+            messages_per_minute: 30,
+            retention_days: 730,
+            direct: DirectPolicy::default(),
+        }
+    }
+}
+
+impl Default for DirectPolicy {
+    fn default() -> Self {
+        DirectPolicy {
+            student_to_teachers: true,
+            student_to_classmates: true,
+            parent_to_teachers: true,
+            parent_to_parents: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct ActivationConfig {
     /// Days an activation code (the first-login code on printed slips) stays valid.
     pub code_days: i64,
@@ -223,6 +273,7 @@ impl Default for Config {
             storage: StorageConfig::default(),
             library: LibraryConfig::default(),
             classroom: ClassroomConfig::default(),
+            messaging: MessagingConfig::default(),
         }
     }
 }
@@ -411,6 +462,19 @@ impl Config {
         }
         if !(1..=60).contains(&classroom.max_weekly_lessons) {
             return Err(bad("classroom.max_weekly_lessons", "must be between 1 and 60"));
+        }
+        let messaging = &self.messaging;
+        if !(1..=20_000).contains(&messaging.max_message_chars) {
+            return Err(bad("messaging.max_message_chars", "must be between 1 and 20000"));
+        }
+        if !(0..=86_400).contains(&messaging.recall_seconds) {
+            return Err(bad("messaging.recall_seconds", "must be between 0 and 86400"));
+        }
+        if messaging.messages_per_minute == 0 {
+            return Err(bad("messaging.messages_per_minute", "must be at least 1"));
+        }
+        if messaging.retention_days < 0 {
+            return Err(bad("messaging.retention_days", "must be 0 (keep) or a number of days"));
         }
         Ok(self)
     }

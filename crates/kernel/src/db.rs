@@ -363,6 +363,19 @@ impl Db {
         Ok(Tx { inner, db: self.clone() })
     }
 
+    /// PostgreSQL: a connection of its own that hears NOTIFY on `channel`, so nodes of a cluster can
+    /// tell each other that something new is in the database. SQLite has one process: None.
+    pub async fn listener(&self, channel: &str) -> Result<Option<sqlx::postgres::PgListener>, DbError> {
+        match &self.inner.pools {
+            Pools::Sqlite { .. } => Ok(None),
+            Pools::Postgres(pool) => {
+                let mut listener = sqlx::postgres::PgListener::connect_with(pool).await.map_err(DbError::Sqlx)?;
+                listener.listen(channel).await.map_err(DbError::Sqlx)?;
+                Ok(Some(listener))
+            }
+        }
+    }
+
     pub async fn close(&self) {
         match &self.inner.pools {
             Pools::Sqlite { writer, reader } => {

@@ -40,6 +40,9 @@ pub enum AppError {
     Locked { retry_after: i64 },
     #[error("server busy, retry after {retry_after} s")]
     Busy { retry_after: i64 },
+    /// One person sending faster than the configured rate (messages in a flood).
+    #[error("too fast, retry after {retry_after} s")]
+    TooFast { retry_after: i64 },
     #[error("missing or wrong CSRF token")]
     Csrf,
     #[error("invalid input: {0:?}")]
@@ -76,6 +79,7 @@ impl AppError {
             AppError::InvalidCredentials => "invalid_credentials",
             AppError::Locked { .. } => "locked",
             AppError::Busy { .. } => "busy",
+            AppError::TooFast { .. } => "too_fast",
             AppError::Csrf => "csrf",
             AppError::Invalid(_) => "invalid_input",
             AppError::TooLarge => "too_large",
@@ -90,7 +94,7 @@ impl AppError {
             AppError::Unauthenticated | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
             AppError::Forbidden | AppError::Csrf | AppError::SecondFactorRequired => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::Locked { .. } | AppError::Busy { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Locked { .. } | AppError::Busy { .. } | AppError::TooFast { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -107,6 +111,7 @@ impl AppError {
             AppError::InvalidCredentials => "error-invalid-credentials",
             AppError::Locked { .. } => "error-locked",
             AppError::Busy { .. } => "error-busy",
+            AppError::TooFast { .. } => "error-too-fast",
             AppError::Csrf => "error-csrf",
             AppError::Invalid(_) => "error-invalid-input",
             AppError::TooLarge => "error-too-large",
@@ -118,7 +123,9 @@ impl AppError {
 
     pub fn retry_after(&self) -> Option<i64> {
         match self {
-            AppError::Locked { retry_after } | AppError::Busy { retry_after } => Some(*retry_after),
+            AppError::Locked { retry_after } | AppError::Busy { retry_after } | AppError::TooFast { retry_after } => {
+                Some(*retry_after)
+            }
             _ => None,
         }
     }

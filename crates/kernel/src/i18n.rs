@@ -49,12 +49,14 @@ const SOURCES: &[(Locale, &str, &str)] = &[
     (Locale::ZhCn, "library.ftl", include_str!("../../../locales/zh-CN/library.ftl")),
     (Locale::ZhCn, "classroom.ftl", include_str!("../../../locales/zh-CN/classroom.ftl")),
     (Locale::ZhCn, "timetable.ftl", include_str!("../../../locales/zh-CN/timetable.ftl")),
+    (Locale::ZhCn, "messaging.ftl", include_str!("../../../locales/zh-CN/messaging.ftl")),
     (Locale::En, "kernel.ftl", include_str!("../../../locales/en/kernel.ftl")),
     (Locale::En, "directory.ftl", include_str!("../../../locales/en/directory.ftl")),
     (Locale::En, "roster.ftl", include_str!("../../../locales/en/roster.ftl")),
     (Locale::En, "library.ftl", include_str!("../../../locales/en/library.ftl")),
     (Locale::En, "classroom.ftl", include_str!("../../../locales/en/classroom.ftl")),
     (Locale::En, "timetable.ftl", include_str!("../../../locales/en/timetable.ftl")),
+    (Locale::En, "messaging.ftl", include_str!("../../../locales/en/messaging.ftl")),
 ];
 
 /// All catalogues, loaded once and shared.

@@ -29,3 +29,13 @@ pub fn today(utc_offset_minutes: i32) -> time::Date {
     let offset = time::UtcOffset::from_whole_seconds(utc_offset_minutes * 60).unwrap_or(time::UtcOffset::UTC);
     time::OffsetDateTime::now_utc().to_offset(offset).date()
 }
+
+/// `2026-12-05T18:00` (as a datetime-local input sends it) in a zone `offset_minutes` from UTC,
+/// as Unix seconds and the local day.
+pub fn parse_local(text: &str, offset_minutes: i32) -> Option<(i64, time::Date)> {
+    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    let text = text.trim();
+    let local = time::PrimitiveDateTime::parse(text.get(..16)?, &format).ok()?;
+    let offset = time::UtcOffset::from_whole_seconds(offset_minutes * 60).ok()?;
+    Some((local.assume_offset(offset).unix_timestamp(), local.date()))
+}

@@ -34,6 +34,31 @@ impl Attachment {
     }
 }
 
+/// A file sent with a form: its name and bytes.
+pub struct File {
+    pub name: String,
+    pub bytes: Bytes,
+}
+
+/// The files of a form's field `field`.
+pub fn files_of(form: kernel::upload::FilesForm, field: &str) -> Vec<File> {
+    form.files.into_iter().filter(|f| f.field == field).map(|f| File { name: f.name, bytes: f.bytes }).collect()
+}
+
+/// Checks and stores the files sent as form field `field` (at most `classroom.max_attachments`);
+/// nothing is recorded until the caller's transaction.
+pub async fn store_all(app: &App, actor: &Actor, field: &str, files: Vec<File>) -> Result<Vec<Stored>, AppError> {
+    let max = app.config.classroom.max_attachments;
+    if files.len() > max {
+        return Err(AppError::Invalid(vec![FieldError::new(field, "error-too-many-files").arg("max", max)]));
+    }
+    let mut stored = Vec::with_capacity(files.len());
+    for f in files {
+        stored.push(store(app, actor, field, &f.name, f.bytes).await?);
+    }
+    Ok(stored)
+}
+
 /// A file that passed the checks and is in storage, waiting to be recorded.
 #[derive(Debug, Clone)]
 pub struct Stored {

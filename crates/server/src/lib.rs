@@ -21,6 +21,7 @@ pub fn router(app: App, metrics: Option<metrics_exporter_prometheus::PrometheusH
         .merge(roster::routes())
         .merge(library::routes())
         .merge(classroom::routes())
+        .merge(messaging::routes())
         .fallback(|| async { AppError::NotFound })
         .layer(axum::middleware::from_fn_with_state(app.clone(), kernel::web::finish_errors))
         .layer(axum::middleware::from_fn_with_state(app.clone(), directory::authenticate))
@@ -107,6 +108,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(roster::openapi::RosterApi::openapi());
     doc.merge(library::openapi::LibraryApi::openapi());
     doc.merge(classroom::openapi::document());
+    doc.merge(<messaging::openapi::MessagingApi as utoipa::OpenApi>::openapi());
     doc.info.title = "Hanlin API".into();
     doc.info.version = env!("CARGO_PKG_VERSION").into();
     doc.info.description = Some(
@@ -130,11 +132,13 @@ pub fn app(config: Config, db: Db) -> anyhow::Result<App> {
     nav.extend(roster::nav());
     nav.extend(library::nav());
     nav.extend(classroom::nav());
+    nav.extend(messaging::nav());
     let previews = library::preview::Converter::new(&config.library.libreoffice);
-    Ok(App::new(config, db, storage, nav)
+    let app = App::new(config, db, storage, nav)
         .with_part(library)
         .with_part(previews)
-        .with_part(library::uploads::UnitUsage::default()))
+        .with_part(library::uploads::UnitUsage::default());
+    Ok(messaging::parts(app))
 }
 
 /// Serves until Ctrl-C or SIGTERM.
@@ -145,6 +149,7 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let router = router(app.clone(), metrics);
     library::search::spawn_sync(app.clone());
+    messaging::spawn_background(app.clone());
     spawn_housekeeping(app);
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())

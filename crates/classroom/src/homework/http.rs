@@ -3,7 +3,7 @@
 
 use super::stats::{HomeworkStats, StudentTerm};
 use super::store::{self, Assigned as AssignedRow, Homework, Summary, Work};
-use super::{Assigned, File, HandInInput, HomeworkInput, MarkInput, Standing};
+use super::{Assigned, HandInInput, HomeworkInput, MarkInput, Standing};
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -237,9 +237,6 @@ fn input_of(form: &FilesForm) -> Result<HomeworkInput, AppError> {
 }
 
 /// The files a form sent in `field`.
-pub(crate) fn files_of(form: FilesForm, field: &str) -> Vec<File> {
-    form.files.into_iter().filter(|f| f.field == field).map(|f| File { name: f.name, bytes: f.bytes }).collect()
-}
 
 async fn new_submit(State(app): State<App>, ctx: PageContext, actor: Actor, form: FilesForm) -> Result<Response, AppError> {
     let input = match input_of(&form) {
@@ -254,7 +251,7 @@ async fn new_submit(State(app): State<App>, ctx: PageContext, actor: Actor, form
         }
         Err(e) => return Err(e),
     };
-    let files = files_of(form, "files");
+    let files = attachments::files_of(form, "files");
     match super::assign(&app, &actor, &input, files).await {
         Ok(Assigned::Created(id)) => Ok(Redirect::to(&format!("/homework/{id}")).into_response()),
         Ok(Assigned::OverLimit(over)) => form_page(&app, &ctx, &actor, input, Vec::new(), over).await,
@@ -457,7 +454,7 @@ async fn hand_in_submit(
     form: FilesForm,
 ) -> Result<Response, AppError> {
     let input = hand_in_input(&form, &headers);
-    match super::hand_in(&app, &actor, id, &input, files_of(form, "files")).await {
+    match super::hand_in(&app, &actor, id, &input, attachments::files_of(form, "files")).await {
         Ok(_) => Ok(Redirect::to(&format!("/homework/{id}#my-work")).into_response()),
         Err(AppError::Invalid(errors)) => render_homework(&app, &ctx, &actor, id, errors).await,
         Err(e) => Err(e),
@@ -766,7 +763,7 @@ pub(crate) async fn api_hand_in(
     form: FilesForm,
 ) -> Result<Response, AppError> {
     let input = hand_in_input(&form, &headers);
-    let (submission, outcome) = super::hand_in(&app, &actor, id, &input, files_of(form, "files")).await?;
+    let (submission, outcome) = super::hand_in(&app, &actor, id, &input, attachments::files_of(form, "files")).await?;
     let status = if outcome == super::HandedIn::Recorded { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(json!({ "id": submission, "outcome": outcome }))).into_response())
 }

@@ -9,7 +9,6 @@ pub mod stats;
 pub mod store;
 
 use crate::load;
-use bytes::Bytes;
 use directory::classes::model::Class;
 use directory::classes::store as classes;
 use kernel::auth::{Actor, Capability, Role, Target};
@@ -22,12 +21,6 @@ use store::{Homework, Work};
 pub const MAX_TITLE_CHARS: usize = 100;
 pub const MAX_BODY_CHARS: usize = 5000;
 pub const MAX_FEEDBACK_CHARS: usize = 1000;
-
-/// A file sent with a form: its name and bytes.
-pub struct File {
-    pub name: String,
-    pub bytes: Bytes,
-}
 
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct HomeworkInput {
@@ -69,7 +62,7 @@ impl Validate for HomeworkInput {
         if self.class_ids.is_empty() {
             v.add("class_ids", "classroom-error-no-class");
         }
-        if parse_local(&self.due, 0).is_none() {
+        if kernel::parse_local(&self.due, 0).is_none() {
             v.add("due", "error-field-malformed");
         }
         if !(0..=600).contains(&self.estimated_minutes) {
@@ -79,16 +72,6 @@ impl Validate for HomeworkInput {
             v.add("hand_in", "error-field-malformed");
         }
     }
-}
-
-/// `2026-12-05T18:00` (as a datetime-local input sends it) in a zone `offset_minutes` from UTC,
-/// as Unix seconds and the local day.
-pub fn parse_local(text: &str, offset_minutes: i32) -> Option<(i64, time::Date)> {
-    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
-    let text = text.trim();
-    let local = time::PrimitiveDateTime::parse(text.get(..16)?, &format).ok()?;
-    let offset = time::UtcOffset::from_whole_seconds(offset_minutes * 60).ok()?;
-    Some((local.assume_offset(offset).unix_timestamp(), local.date()))
 }
 
 /// A subject as the code lists name it: teachers' assignments may carry its Chinese name, or a
@@ -133,13 +116,19 @@ pub enum Assigned {
     OverLimit(Vec<load::Overload>),
 }
 
-pub async fn assign(app: &App, actor: &Actor, input: &HomeworkInput, files: Vec<File>) -> Result<Assigned, AppError> {
+pub async fn assign(
+    app: &App,
+    actor: &Actor,
+    input: &HomeworkInput,
+    files: Vec<attachments::File>,
+) -> Result<Assigned, AppError> {
     if !is_teacher(actor) {
         return Err(AppError::Forbidden);
     }
     check(input)?;
     let offset = app.config.display_utc_offset_minutes;
-    let (due_at, due_on) = parse_local(&input.due, offset).ok_or_else(|| AppError::invalid("due", "error-field-malformed"))?;
+    let (due_at, due_on) =
+        kernel::parse_local(&input.due, offset).ok_or_else(|| AppError::invalid("due", "error-field-malformed"))?;
     if due_at <= kernel::now() {
         return Err(AppError::invalid("due", "classroom-error-due-past"));
     }
@@ -182,7 +171,7 @@ pub async fn assign(app: &App, actor: &Actor, input: &HomeworkInput, files: Vec<
     if !over.is_empty() && !input.confirm_load {
         return Ok(Assigned::OverLimit(over));
     }
-    let stored = store_files(app, actor, "files", files).await?;
+    let stored = attachments::store_all(app, actor, "files", files).await?;
     let school = directory::org::store::get(&app.db, actor.unit_id).await?.ok_or(AppError::NotFound)?;
     let subject = subject_code(&input.subject).unwrap_or_default();
     let mut tx = app.db.begin().await?;
@@ -229,24 +218,6 @@ fn dedup(ids: &[i64]) -> Vec<i64> {
         }
     }
     out
-}
-
-/// Checks and stores files sent with a form; nothing is recorded until the caller's transaction.
-pub(crate) async fn store_files(
-    app: &App,
-    actor: &Actor,
-    field: &str,
-    files: Vec<File>,
-) -> Result<Vec<attachments::Stored>, AppError> {
-    let max = app.config.classroom.max_attachments;
-    if files.len() > max {
-        return Err(AppError::Invalid(vec![FieldError::new(field, "classroom-error-too-many-files").arg("max", max)]));
-    }
-    let mut stored = Vec::with_capacity(files.len());
-    for f in files {
-        stored.push(attachments::store(app, actor, field, &f.name, f.bytes).await?);
-    }
-    Ok(stored)
 }
 
 /// How the actor stands to a homework.
@@ -321,7 +292,7 @@ pub async fn hand_in(
     actor: &Actor,
     id: i64,
     input: &HandInInput,
-    files: Vec<File>,
+    files: Vec<attachments::File>,
 ) -> Result<(i64, HandedIn), AppError> {
     // The hot path of a deadline rush: the homework and the student's place in it, two reads.
     let h = store::get(&app.db, id).await?.ok_or(AppError::NotFound)?;
@@ -359,7 +330,7 @@ pub async fn hand_in(
     if existing.status.as_deref() == Some("marked") {
         return Err(AppError::invalid("status", "classroom-error-already-marked"));
     }
-    let stored = store_files(app, actor, "files", files).await?;
+    let stored = attachments::store_all(app, actor, "files", files).await?;
     let record =
         store::HandIn { homework_id: id, student_id: actor.person_id, body, late: now > h.due_at, idempotency_key: key, at: now };
     let mut tx = app.db.begin().await?;

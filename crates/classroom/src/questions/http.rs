@@ -4,7 +4,6 @@
 
 use super::store::{self, Message, Question};
 use super::{QuestionInput, Standing};
-use crate::homework::http::files_of;
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -136,7 +135,7 @@ fn input_of(form: &FilesForm) -> QuestionInput {
 
 async fn ask_submit(State(app): State<App>, ctx: PageContext, actor: Actor, form: FilesForm) -> Result<Response, AppError> {
     let input = input_of(&form);
-    match super::ask(&app, &actor, &input, files_of(form, "files")).await {
+    match super::ask(&app, &actor, &input, attachments::files_of(form, "files")).await {
         Ok(id) => Ok(Redirect::to(&format!("/questions/{id}")).into_response()),
         Err(AppError::Invalid(errors)) => render_list(&app, &ctx, &actor, input, errors).await,
         Err(e) => Err(e),
@@ -217,7 +216,7 @@ async fn reply_submit(
     form: FilesForm,
 ) -> Result<Response, AppError> {
     let text = form.get("text").to_string();
-    match super::reply(&app, &actor, id, &text, files_of(form, "files")).await {
+    match super::reply(&app, &actor, id, &text, attachments::files_of(form, "files")).await {
         Ok(()) => Ok(Redirect::to(&format!("/questions/{id}")).into_response()),
         Err(AppError::Invalid(errors)) => render_question(&app, &ctx, &actor, id, errors).await,
         Err(e) => Err(e),
@@ -271,7 +270,7 @@ pub(crate) async fn api_list(State(app): State<App>, actor: Actor) -> Result<Jso
 #[utoipa::path(post, path = "/api/v1/questions", tag = "classroom", summary = "Ask one of your class's teachers (multipart: teacher_id, title, text, files)", responses((status = 201, description = "the question's id"), (status = 403, description = "not a student"), (status = 422, description = "not your class's teacher, empty, or a refused file")))]
 pub(crate) async fn api_ask(State(app): State<App>, actor: Actor, form: FilesForm) -> Result<Response, AppError> {
     let input = input_of(&form);
-    let id = super::ask(&app, &actor, &input, files_of(form, "files")).await?;
+    let id = super::ask(&app, &actor, &input, attachments::files_of(form, "files")).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
 }
 
@@ -294,7 +293,7 @@ pub(crate) async fn api_reply(
     form: FilesForm,
 ) -> Result<Response, AppError> {
     let text = form.get("text").to_string();
-    super::reply(&app, &actor, id, &text, files_of(form, "files")).await?;
+    super::reply(&app, &actor, id, &text, attachments::files_of(form, "files")).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
 }
 

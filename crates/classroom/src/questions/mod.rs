@@ -5,10 +5,11 @@
 pub mod http;
 pub mod store;
 
-use crate::homework::{File, subject_code};
+use crate::homework::subject_code;
 use kernel::auth::{Actor, Capability, Role, Target};
 use kernel::{App, AppError};
 use library::attachments;
+use library::attachments::File;
 use store::Question;
 
 pub const MAX_TITLE_CHARS: usize = 100;
@@ -87,7 +88,7 @@ pub async fn ask(app: &App, actor: &Actor, input: &QuestionInput, files: Vec<Fil
     let Some((class_id, (teacher_id, _, subject))) = found else {
         return Err(AppError::invalid("teacher_id", "questions-error-teacher"));
     };
-    let stored = crate::homework::store_files(app, actor, "files", files).await?;
+    let stored = attachments::store_all(app, actor, "files", files).await?;
     let mut tx = app.db.begin().await?;
     let id = store::create(
         &mut tx,
@@ -144,7 +145,7 @@ pub async fn reply(app: &App, actor: &Actor, id: i64, body: &str, files: Vec<Fil
     };
     let body = body.trim();
     check_body(body, &files)?;
-    let stored = crate::homework::store_files(app, actor, "files", files).await?;
+    let stored = attachments::store_all(app, actor, "files", files).await?;
     let mut tx = app.db.begin().await?;
     let message = store::add_message(&mut tx, q.id, actor.person_id, body).await?;
     record_files(actor, &mut tx, message, &stored).await?;

@@ -5,10 +5,11 @@
 use super::files;
 use super::library::People;
 use anyhow::Context;
-use classroom::homework::{self, Assigned, File, HandInInput, HomeworkInput, MarkInput};
+use classroom::homework::{self, Assigned, HandInInput, HomeworkInput, MarkInput};
 use classroom::questions::{self, QuestionInput};
 use kernel::App;
 use kernel::db::sql;
+use library::attachments::File;
 
 /// Seeds the classroom once: nothing happens when the region already has homework.
 pub async fn seed(app: &App) -> anyhow::Result<()> {
