@@ -251,3 +251,217 @@ for (const form of document.querySelectorAll('form[data-tt-grid]')) {
   });
 }
 // ---- end of the timetable grid editor ----
+
+// ---- Live messaging (messaging::live) ----
+// One WebSocket per signed-in page whose navigation has messages or notices. It keeps the unread
+// counts in the navigation current, appends new messages to an open conversation (and marks them
+// read), updates the conversation list, and moves a notice's receipt counts as people read it.
+// On reconnect it asks for what came after the last message it has, and drops ids it already shows.
+(() => {
+  const navLinks = document.querySelectorAll('nav a[href="/messages"], nav a[href="/notices"]');
+  if (!navLinks.length || !('WebSocket' in window)) return;
+  const chat = document.querySelector('[data-chat]');
+  const chatId = chat ? Number(chat.dataset.chat) : null;
+  const me = chat ? Number(chat.dataset.me) : null;
+  const list = chat && chat.querySelector('.messages');
+  const receipts = document.querySelector('[data-notice-receipts]');
+  const csrf = document.querySelector('input[name="_csrf"]')?.value || '';
+  const seen = new Set();
+  for (const li of document.querySelectorAll('.messages > li[data-id]')) seen.add(Number(li.dataset.id));
+  let last = chat ? Number(chat.dataset.last) || null : null;
+  let counts = { messages: 0, notices: 0 };
+  let retry = 1000;
+
+  const badge = (href, n) => {
+    const link = document.querySelector(`nav a[href="${href}"]`);
+    if (!link) return;
+    let b = link.querySelector('.count');
+    if (!b) {
+      b = document.createElement('span');
+      b.className = 'count';
+      b.dataset.testid = `unread-${href.slice(1)}`;
+      link.append(' ', b);
+    }
+    b.textContent = String(n);
+    b.hidden = n <= 0;
+    const toggle = document.querySelector('[data-menu-toggle]');
+    if (toggle) toggle.classList.toggle('has-unread', counts.messages + counts.notices > 0);
+  };
+  const showCounts = () => { badge('/messages', counts.messages); badge('/notices', counts.notices); };
+
+  const time = (unix) => {
+    const d = new Date(unix * 1000);
+    const p = (n) => String(n).padStart(2, '0');
+    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+  };
+  const el = (tag, cls, text) => {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text != null) e.textContent = text;
+    return e;
+  };
+
+  // The same markup as the server's conversation page draws.
+  const render = (m) => {
+    const li = el('li', m.sender_id === me ? 'msg mine' : 'msg');
+    li.id = `m${m.id}`;
+    li.dataset.id = m.id;
+    li.dataset.state = m.state;
+    const head = el('p', 'msg-head');
+    head.append(el('strong', null, m.sender_name), ' ', el('small', 'muted', time(m.created_at)));
+    li.append(head);
+    if (m.reply) {
+      const q = el('blockquote', 'quote');
+      const a = el('a', null, m.reply.sender_name);
+      a.href = `#m${m.reply.id}`;
+      q.append(a, `：${m.reply.excerpt || chat.dataset.tRecalled}`);
+      li.append(q);
+    }
+    if (m.state !== 'sent') {
+      li.append(el('p', 'muted msg-body', m.state === 'removed' ? chat.dataset.tRemoved : chat.dataset.tRecalled));
+      return li;
+    }
+    if (m.body) li.append(el('p', 'prewrap msg-body', m.body));
+    if (m.files.length) {
+      const ul = el('ul', 'attachments');
+      for (const f of m.files) {
+        const item = el('li');
+        const a = el('a', null, f.image ? null : f.name);
+        a.href = f.url;
+        if (f.image) {
+          const img = el('img');
+          img.src = f.url;
+          img.alt = f.name;
+          a.append(img);
+        }
+        item.append(a);
+        ul.append(item);
+      }
+      li.append(ul);
+    }
+    const actions = el('div', 'msg-actions');
+    const reply = el('a', null, chat.dataset.tReply);
+    reply.href = `/messages/${chatId}?reply=${m.id}#compose`;
+    actions.append(reply);
+    li.append(actions);
+    return li;
+  };
+
+  const markRead = (id) => fetch(`/api/v1/conversations/${chatId}/read`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ message_id: id }),
+  }).then((r) => (r.ok ? r.json() : null)).then((j) => { if (j) { counts.messages = j.unread_messages; showCounts(); } }).catch(() => {});
+
+  const onMessage = (m) => {
+    last = Math.max(last || 0, m.id);
+    if (seen.has(m.id)) return;
+    seen.add(m.id);
+    if (chat && m.conversation_id === chatId) {
+      document.querySelector('[data-empty]')?.remove();
+      list.append(render(m));
+      list.lastElementChild.scrollIntoView({ block: 'nearest' });
+      if (m.sender_id !== me) markRead(m.id);
+      return;
+    }
+    if (m.sender_id === me) return;
+    counts.messages += 1;
+    showCounts();
+    const row = document.querySelector(`[data-conversation="${m.conversation_id}"]`);
+    if (row) {
+      const u = row.querySelector('.unread');
+      u.textContent = String(Number(u.textContent || 0) + 1);
+      u.hidden = false;
+      row.parentElement.prepend(row);
+    }
+  };
+
+  const onChanged = (m) => {
+    const old = document.getElementById(`m${m.id}`);
+    if (old && chat) old.replaceWith(render(m));
+  };
+
+  const onReceipts = (summary) => {
+    const set = (id, n) => { const e = receipts.querySelector(`[data-testid="${id}"]`); if (e) e.textContent = String(n); };
+    set('receipts-recipients', summary.recipients);
+    set('receipts-read', summary.read);
+    set('receipts-confirmed', summary.confirmed);
+    const done = receipts.dataset.needsConfirm === 'true' ? summary.confirmed : summary.read;
+    const bar = receipts.querySelector('[data-bar]');
+    if (bar && summary.recipients) bar.setAttribute('width', String(Math.floor((done * 100) / summary.recipients)));
+  };
+
+  const handle = (f) => {
+    switch (f.type) {
+      case 'hello':
+        if (last == null) last = f.last_id;
+        counts = { messages: f.unread_messages, notices: f.unread_notices };
+        showCounts();
+        break;
+      case 'message': onMessage(f.message); break;
+      case 'changed': onChanged(f.message); break;
+      case 'notice':
+        if (!f.reminder) { counts.notices += 1; showCounts(); }
+        break;
+      case 'notice_read':
+        if (receipts && Number(receipts.dataset.noticeReceipts) === f.notice_id) onReceipts(f.summary);
+        break;
+      case 'resync':
+        // Too much was missed to replay: an open conversation is drawn afresh.
+        if (chat) window.location.reload();
+        break;
+      default: break;
+    }
+  };
+
+  const connect = () => {
+    const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const ws = new WebSocket(`${scheme}//${window.location.host}/api/v1/live${last != null ? `?after=${last}` : ''}`);
+    ws.addEventListener('open', () => { retry = 1000; document.documentElement.classList.remove('live-lost'); });
+    ws.addEventListener('message', (event) => { try { handle(JSON.parse(event.data)); } catch (_) { /* a frame we do not know */ } });
+    ws.addEventListener('close', () => {
+      document.documentElement.classList.add('live-lost');
+      setTimeout(connect, retry);
+      retry = Math.min(retry * 2, 30000);
+    });
+  };
+  connect();
+
+  // Sending without leaving the page: the form posts to the API; the message comes back in the
+  // answer (and over the socket, where its id is already known). Errors show above the form.
+  const form = chat && chat.querySelector('form.compose');
+  if (form) {
+    const text = form.querySelector('textarea');
+    text.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) form.requestSubmit();
+    });
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const button = form.querySelector('button[type="submit"]');
+      button.disabled = true;
+      form.querySelector('.alert')?.remove();
+      try {
+        const r = await fetch(`/api/v1/conversations/${chatId}/messages`, {
+          method: 'POST', body: new FormData(form), headers: { 'X-CSRF-Token': csrf },
+        });
+        const j = await r.json();
+        if (r.ok) {
+          onMessage(j.message);
+          form.reset();
+          form.querySelector('input[name="reply_to"]')?.remove();
+          form.querySelector('[data-testid="replying"]')?.remove();
+        } else {
+          const box = el('div', 'alert');
+          box.setAttribute('role', 'alert');
+          box.dataset.testid = 'form-errors';
+          box.textContent = [j.message, ...(j.details || []).map((d) => d.message)].join(' ');
+          form.prepend(box);
+        }
+      } catch (_) {
+        form.submit();
+      } finally {
+        button.disabled = false;
+        text.focus();
+      }
+    });
+  }
+})();
+// ---- end of live messaging ----

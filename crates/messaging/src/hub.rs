@@ -206,12 +206,12 @@ async fn try_handle(app: &App, signal: &Signal) -> Result<(), kernel::AppError> 
 
 /// PostgreSQL: listens for the signals of every node (this one's included) for the life of the
 /// process. A lost connection is re-established; clients are then told to resume, since signals
-/// sent meanwhile were not heard.
-pub fn spawn_listener(app: App) {
+/// sent meanwhile were not heard. None on SQLite, where signals never leave the process.
+pub fn spawn_listener(app: App) -> Option<tokio::task::JoinHandle<()>> {
     if app.db.dialect() != Dialect::Postgres {
-        return;
+        return None;
     }
-    tokio::spawn(async move {
+    Some(tokio::spawn(async move {
         let mut wait = Duration::from_millis(500);
         loop {
             if !app.is_ready() {
@@ -248,5 +248,5 @@ pub fn spawn_listener(app: App) {
             tokio::time::sleep(wait).await;
             wait = (wait * 2).min(Duration::from_secs(30));
         }
-    });
+    }))
 }

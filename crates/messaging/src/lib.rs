@@ -45,7 +45,7 @@ pub fn parts(app: App) -> App {
 /// Background work: the cluster listener, due family-education deliveries, groups nobody has
 /// opened lately brought in step with the roster, and messages past retention deleted.
 pub fn spawn_background(app: App) {
-    hub::spawn_listener(app.clone());
+    let _listener = hub::spawn_listener(app.clone());
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         let mut minutes = 0u64;

@@ -31,7 +31,7 @@ pub fn routes() -> Router<App> {
         .route("/api/v1/conversations", get(api_list))
         .route("/api/v1/conversations/contacts", get(api_contacts))
         .route("/api/v1/conversations/direct", post(api_direct))
-        .route("/api/v1/conversations/{id}/messages", get(api_history).post(api_send))
+        .route("/api/v1/conversations/{id}/messages", get(api_history).post(api_send).layer(DefaultBodyLimit::disable()))
         .route("/api/v1/conversations/{id}/members", get(api_members))
         .route("/api/v1/conversations/{id}/read", post(api_read))
         .route("/api/v1/conversations/{id}/messages/{message}/recall", post(api_recall))
@@ -244,11 +244,9 @@ async fn send_submit(
     form: FilesForm,
 ) -> Result<Response, AppError> {
     let input = input_of(&form);
-    let wants_json = form.get("_reply") == "json";
     match super::send(&app, &actor, id, &input, attachments::files_of(form, "files")).await {
-        Ok(m) if wants_json => Ok((StatusCode::CREATED, Json(json!({ "message": m }))).into_response()),
         Ok(m) => Ok(Redirect::to(&format!("/messages/{id}#m{}", m.id)).into_response()),
-        Err(AppError::Invalid(errors)) if !wants_json => {
+        Err(AppError::Invalid(errors)) => {
             let q = PageQuery { before: None, reply: input.reply_to };
             render_chat(&app, &ctx, &actor, id, &q, errors, input.text).await
         }
@@ -346,14 +344,27 @@ impl Validate for MessageInput {
     fn validate(&self, _: &mut Checks) {}
 }
 
-#[utoipa::path(post, path = "/api/v1/conversations/{id}/messages", tag = "messaging", summary = "Send a text message (files go with the page's multipart form). @name in the text mentions a member", request_body = MessageInput, params(("id" = i64, Path, description = "conversation id")), responses((status = 201, description = "the message"), (status = 404, description = "not a conversation of yours"), (status = 422, description = "empty, too long, muted, or a bad quote"), (status = 429, description = "sending too fast")))]
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/messages", tag = "messaging", summary = "Send a message: JSON {text, reply_to, mentions}, or multipart with text, reply_to and files (with a session, the CSRF token as _csrf or X-CSRF-Token). @name in the text mentions a member", request_body = MessageInput, params(("id" = i64, Path, description = "conversation id")), responses((status = 201, description = "the message"), (status = 404, description = "not a conversation of yours"), (status = 422, description = "empty, too long, a refused file, muted, or a bad quote"), (status = 429, description = "sending too fast")))]
 pub(crate) async fn api_send(
     State(app): State<App>,
     actor: Actor,
     Path(id): Path<i64>,
-    ApiJson(input): ApiJson<MessageInput>,
+    req: axum::extract::Request,
 ) -> Result<Response, AppError> {
-    let m = super::send(&app, &actor, id, &input, Vec::new()).await?;
+    use axum::extract::FromRequest;
+    let multipart = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let (input, files) = if multipart {
+        let form = FilesForm::from_request(req, &app).await?;
+        (input_of(&form), attachments::files_of(form, "files"))
+    } else {
+        let ApiJson(input) = ApiJson::<MessageInput>::from_request(req, &app).await?;
+        (input, Vec::new())
+    };
+    let m = super::send(&app, &actor, id, &input, files).await?;
     Ok((StatusCode::CREATED, Json(json!({ "message": m }))).into_response())
 }
 

@@ -66,6 +66,7 @@ pub async fn create(tx: &mut Tx, n: &NewNotice<'_>) -> Result<i64, DbError> {
 }
 
 /// Receipts for these people, who have not got one yet; a chunk of ids goes as one JSON parameter.
+/// (The WHERE lets SQLite read ON CONFLICT as the upsert clause, not a join constraint.)
 pub async fn add_recipients(tx: &mut Tx, notice: i64, people: &[i64]) -> Result<(), DbError> {
     let rows = tx.dialect().json_rows(3);
     let now = kernel::now();
@@ -75,7 +76,7 @@ pub async fn add_recipients(tx: &mut Tx, notice: i64, people: &[i64]) -> Result<
         tx.execute(
             sql(format!(
                 "INSERT INTO notice_receipts (notice_id, person_id, delivered_at) \
-                 SELECT $1, CAST(value ->> 0 AS BIGINT), $2 FROM {rows} ON CONFLICT (notice_id, person_id) DO NOTHING"
+                 SELECT $1, CAST(value ->> 0 AS BIGINT), $2 FROM {rows} WHERE TRUE ON CONFLICT (notice_id, person_id) DO NOTHING"
             ))
             .bind(notice)
             .bind(now)

@@ -27,6 +27,8 @@ pub struct TestApp {
     pub app: App,
     cleanup: Cleanup,
     server: tokio::task::JoinHandle<()>,
+    /// PostgreSQL: the messaging listener that hears NOTIFY, as a served node runs it.
+    listener: Option<tokio::task::JoinHandle<()>>,
 }
 
 pub fn pg_admin_url() -> Option<String> {
@@ -113,10 +115,11 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let router = server::router(app.clone(), None);
+        let notify_listener = messaging::hub::spawn_listener(app.clone());
         let server = tokio::spawn(async move {
             axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.expect("serve");
         });
-        Some(TestApp { base, app, cleanup, server })
+        Some(TestApp { base, app, cleanup, server, listener: notify_listener })
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -132,6 +135,9 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.server.abort();
+        if let Some(l) = &self.listener {
+            l.abort();
+        }
         match &self.cleanup {
             Cleanup::Dir(dir) => {
                 let _ = std::fs::remove_dir_all(dir);

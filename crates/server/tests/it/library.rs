@@ -43,7 +43,7 @@ async fn complete(t: &TestApp, c: &Client, id: i64) -> reqwest::Response {
 }
 
 /// Uploads a whole file through the chunked API; the upload's id.
-async fn upload(t: &TestApp, c: &Client, name: &str, bytes: &[u8]) -> i64 {
+pub(crate) async fn upload(t: &TestApp, c: &Client, name: &str, bytes: &[u8]) -> i64 {
     let started = start(t, c, name, bytes.len()).await;
     assert_eq!(started.status(), 201, "{}", started.text().await.unwrap());
     let up: Value = started.json().await.unwrap();
@@ -66,7 +66,7 @@ fn metadata(title: &str) -> Value {
 }
 
 /// Uploads a file and makes a draft resource of it; the resource's id.
-async fn draft(t: &TestApp, c: &Client, title: &str, seed: u8) -> i64 {
+pub(crate) async fn draft(t: &TestApp, c: &Client, title: &str, seed: u8) -> i64 {
     let id = upload(t, c, &format!("{title}.pdf"), &pdf(50_000, seed)).await;
     let mut body = metadata(title);
     body["upload_id"] = json!(id);
@@ -75,16 +75,16 @@ async fn draft(t: &TestApp, c: &Client, title: &str, seed: u8) -> i64 {
     r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
 }
 
-async fn submit(t: &TestApp, c: &Client, id: i64, level: &str) -> reqwest::Response {
+pub(crate) async fn submit(t: &TestApp, c: &Client, id: i64, level: &str) -> reqwest::Response {
     c.post(t.url(&format!("/api/v1/resources/{id}/submit"))).json(&json!({ "level": level })).send().await.unwrap()
 }
 
-async fn decide(t: &TestApp, c: &Client, ids: &[i64], decision: &str, reason: &str) -> reqwest::Response {
+pub(crate) async fn decide(t: &TestApp, c: &Client, ids: &[i64], decision: &str, reason: &str) -> reqwest::Response {
     let body = json!({ "publication_ids": ids, "decision": decision, "reason": reason });
     c.post(t.url("/api/v1/reviews")).json(&body).send().await.unwrap()
 }
 
-async fn queue(t: &TestApp, c: &Client) -> Vec<Value> {
+pub(crate) async fn queue(t: &TestApp, c: &Client) -> Vec<Value> {
     let r = c.get(t.url("/api/v1/reviews")).send().await.unwrap();
     assert_eq!(r.status(), 200);
     r.json::<Value>().await.unwrap()["items"].as_array().unwrap().clone()
@@ -97,7 +97,7 @@ async fn found(t: &TestApp, c: &Client, query: &str) -> Vec<i64> {
 }
 
 /// Reviewers and teachers around the fixture's region.
-async fn staff(t: &TestApp, r: &Region) {
+pub(crate) async fn staff(t: &TestApp, r: &Region) {
     add_person(t, "s1-reviewer", "一小审核员", Role::Reviewer, r.s1, None).await;
     add_person(t, "s2-teacher", "二中刘老师", Role::Teacher, r.s2, None).await;
     add_person(t, "s3-teacher", "西区陈老师", Role::Teacher, r.s3, None).await;

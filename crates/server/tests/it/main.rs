@@ -16,6 +16,7 @@ mod classes;
 mod cli;
 mod homework;
 mod library;
+mod messaging;
 mod openapi;
 mod org;
 mod pages;
