@@ -8,6 +8,7 @@
 mod classroom;
 pub mod files;
 mod library;
+mod messaging;
 mod timetable;
 
 use anyhow::{Context, bail};
@@ -43,6 +44,7 @@ pub async fn prepare(app: &kernel::App, dir: &Path) -> anyhow::Result<Vec<DemoAc
     library::seed(app).await.context("cannot seed the demo library")?;
     classroom::seed(app).await.context("cannot seed the demo classroom")?;
     timetable::seed(app).await.context("cannot seed the demo timetables")?;
+    messaging::seed(app).await.context("cannot seed the demo messaging")?;
     Ok(accounts)
 }
 

@@ -679,3 +679,25 @@ async fn a_second_process_delivers_what_the_first_received() {
         let _ = std::fs::remove_dir_all(dir);
     }
 }
+
+db_test!(every_role_opens_its_messaging_pages, |t| {
+    region(&t).await;
+    for login in ["city-admin", "d1-admin", "s1-admin", "auditor", "teacher", "head", "student", "parent"] {
+        let c = signed_in(&t, login).await;
+        let home = c.get(t.url("/")).send().await.unwrap().text().await.unwrap();
+        for href in ["/messages", "/notices", "/family", "/reports"] {
+            if !home.contains(&format!("href=\"{href}\"")) {
+                continue;
+            }
+            let r = c.get(t.url(href)).send().await.unwrap();
+            assert_eq!(r.status(), 200, "{login} {href}");
+        }
+        assert!(home.contains("href=\"/notices\""), "{login} has notices in the navigation");
+    }
+    // The navigation offers each page only to those it serves.
+    let student_home = signed_in(&t, "student").await.get(t.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(student_home.contains("href=\"/messages\"") && !student_home.contains("href=\"/family\""));
+    for (login, href) in [("teacher", "/family"), ("teacher", "/reports"), ("parent", "/reports")] {
+        assert_eq!(signed_in(&t, login).await.get(t.url(href)).send().await.unwrap().status(), 403, "{login} {href}");
+    }
+});
