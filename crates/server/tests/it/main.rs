@@ -9,6 +9,7 @@ mod audit;
 mod browser;
 mod browser_homework;
 mod browser_library;
+mod browser_messaging;
 mod browser_roster;
 mod browser_timetable;
 mod calendar;
