@@ -271,6 +271,8 @@ for (const form of document.querySelectorAll('form[data-tt-grid]')) {
   let last = chat ? Number(chat.dataset.last) || null : null;
   let counts = { messages: 0, notices: 0 };
   let retry = 1000;
+  // An open conversation starts at its newest message, unless the address names another.
+  if (list && list.lastElementChild && !window.location.hash) list.lastElementChild.scrollIntoView({ block: 'end' });
 
   const badge = (href, n) => {
     const link = document.querySelector(`nav a[href="${href}"]`);

@@ -211,7 +211,7 @@ pub async fn of_person(db: &Db, person: i64) -> Result<Vec<Listed>, DbError> {
              LEFT JOIN messages lm ON lm.id = c.last_message_id LEFT JOIN people lp ON lp.id = lm.sender_id \
              LEFT JOIN conversation_members o ON c.kind = 'direct' AND o.conversation_id = c.id AND o.person_id <> cm.person_id \
              LEFT JOIN people op ON op.id = o.person_id \
-             WHERE cm.person_id = $1 ORDER BY c.last_message_id DESC, c.id")
+             WHERE cm.person_id = $1 ORDER BY COALESCE(lm.created_at, 0) DESC, c.id")
         .bind(person),
     )
     .await

@@ -133,7 +133,7 @@ async fn fate(
     Ok(())
 }
 
-async fn pending_publications(app: &App, resource_id: i64) -> anyhow::Result<Vec<i64>> {
+pub(super) async fn pending_publications(app: &App, resource_id: i64) -> anyhow::Result<Vec<i64>> {
     let pubs = library::resources::store::publications(&app.db, resource_id).await?;
     Ok(pubs.iter().filter(|p| p.status == "pending").map(|p| p.id).collect())
 }

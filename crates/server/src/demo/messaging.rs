@@ -4,11 +4,16 @@
 //! family-education deliveries, one sent and one to come. Everything goes through the product's own
 //! steps and is then moved back in time.
 
+use super::files;
 use super::library::People;
 use anyhow::Context;
 use kernel::App;
 use kernel::auth::Actor;
 use kernel::db::sql;
+use kernel::i18n::Locale;
+use kernel::web::RequestMeta;
+use library::resources::model::ResourceInput;
+use library::resources::{self, Decision};
 use messaging::conversations::{self, Group, Kind, MessageInput};
 use messaging::{family, notices};
 
@@ -70,7 +75,7 @@ pub async fn seed(app: &App) -> anyhow::Result<()> {
         (&head, parents, "天气转冷，请给孩子多带一件外套。明早七点五十前到校。".into(), 3),
     ];
     if let Some(p) = other_parents.first() {
-        said.push((p, parents, "收到，谢谢李老师！".into(), 49));
+        said.push((p, parents, "收到，谢谢老师！".into(), 49));
     }
     if let Some(p) = other_parents.get(1) {
         said.push((p, parents, "请问家长会需要带什么材料吗？".into(), 48));
@@ -150,33 +155,88 @@ pub async fn seed(app: &App) -> anyhow::Result<()> {
     notices::acknowledge(app, &parent, class_notice, false).await?;
     app.db.execute(sql("UPDATE notices SET created_at = created_at - 50 * 3600 WHERE id = $1").bind(class_notice)).await?;
 
-    family_education(app, &admin).await
+    family_education(app, &head, &admin).await?;
+    family_reads(app, &mut people, parent.person_id).await
 }
 
-/// Two family-education resources for the school's parents: the first sent now, the next a week on.
-async fn family_education(app: &App, admin: &Actor) -> anyhow::Result<()> {
-    let found: Vec<(i64,)> = app
-        .db
-        .fetch_all(
-            sql("SELECT DISTINCT p.resource_id FROM publications p JOIN resources r ON r.id = p.resource_id \
-                 WHERE p.status = 'approved' AND r.status = 'approved' AND substr($1, 1, length(p.scope_path)) = p.scope_path \
-                 ORDER BY p.resource_id LIMIT 2")
-            .bind(admin.unit_path.as_str()),
-        )
-        .await?;
-    if found.is_empty() {
-        return Ok(());
+/// Family-education reading for the school's parents, written by the head teacher and published
+/// by the school: the first sent now, the next a week on.
+async fn family_education(app: &App, head: &Actor, admin: &Actor) -> anyhow::Result<()> {
+    let meta = RequestMeta {
+        ip: "127.0.0.1".into(),
+        user_agent: "hanlin demo".into(),
+        locale: Locale::ZhCn,
+        anon_csrf: String::new(),
+        is_api: false,
+        path: "/demo".into(),
+    };
+    let pieces: [(&str, &str, [&str; 3]); 2] = [
+        (
+            "家庭教育：寒假里怎样陪孩子读书",
+            "给家长的寒假亲子阅读建议：每天固定二十分钟，孩子选书，家长陪读。",
+            ["每天固定一个时间读书，二十分钟就够。", "让孩子自己选书，家长只把关内容。", "读完聊一聊：你最喜欢哪个人物？为什么？"],
+        ),
+        (
+            "家庭教育：帮孩子管理好使用手机的时间",
+            "和孩子一起定规则：什么时候用、用多久、用来做什么。",
+            ["和孩子一起商量规则，写下来贴在墙上。", "家长以身作则，吃饭和睡前不看手机。", "用闹钟提醒时间到了，而不是反复催促。"],
+        ),
+    ];
+    let scratch = app.config.data_dir.join("demo-scratch");
+    std::fs::create_dir_all(&scratch)?;
+    let mut ids = Vec::new();
+    for (title, description, lines) in pieces {
+        let lines: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        let path = scratch.join(format!("family-{}.pdf", ids.len()));
+        std::fs::write(&path, files::pdf(title, &lines))?;
+        let (upload, _) = library::uploads::store_file(app, head, &format!("{title}.pdf"), &path).await?;
+        std::fs::remove_file(&path)?;
+        let input = ResourceInput {
+            title: title.into(),
+            description: description.into(),
+            stage: "primary".into(),
+            subject: "mental-health".into(),
+            resource_type: "extended-reading".into(),
+            language: "zh".into(),
+            keywords: "家庭教育，亲子".into(),
+            licence: "cc-by-4.0".into(),
+            page_count: Some(1),
+            ..Default::default()
+        };
+        let id = resources::create(app, head, &meta, upload, &input).await.context("describing a family-education resource")?;
+        resources::submit(app, head, &meta, id, "school").await?;
+        let pending = super::library::pending_publications(app, id).await?;
+        resources::decide(app, admin, &meta, &pending, Decision::Approve, "").await?;
+        ids.push(id);
     }
+    let _ = std::fs::remove_dir_all(&scratch);
+    library::search::refresh(app, &ids).await?;
     let offset = app.config.display_utc_offset_minutes;
     let now = time::OffsetDateTime::now_utc().to_offset(time::UtcOffset::from_whole_seconds(offset * 60)?);
     let first_at = format!("{:04}-{:02}-{:02}T{:02}:{:02}", now.year(), now.month() as u8, now.day(), now.hour(), now.minute());
     let input = family::FamilyInput {
         scope: "unit".into(),
-        resources: found.iter().map(|r| r.0.to_string()).collect::<Vec<_>>().join(","),
+        resources: ids.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(","),
         first_at,
     };
     family::schedule(app, admin, &input).await.context("scheduling demo family education")?;
     family::send_due(app).await?;
+    Ok(())
+}
+
+/// Some parents have opened the family-education reading already (the printed parent not yet).
+async fn family_reads(app: &App, people: &mut People<'_>, skip: i64) -> anyhow::Result<()> {
+    let sent: Vec<(i64,)> = app.db.fetch_all(sql("SELECT notice_id FROM family_deliveries WHERE notice_id IS NOT NULL")).await?;
+    for (notice,) in sent {
+        for (n, p) in notices::store::recipient_ids(&app.db, notice).await?.into_iter().enumerate() {
+            if p == skip || n % 5 > 1 {
+                continue;
+            }
+            if let Some(a) = people.actor(p).await? {
+                notices::acknowledge(app, &a, notice, false).await?;
+            }
+        }
+    }
     Ok(())
 }
 
