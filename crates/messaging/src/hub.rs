@@ -47,10 +47,13 @@ struct Client {
     tx: mpsc::Sender<Frame>,
 }
 
+/// A conversation's member ids, as loaded at an instant.
+type CachedMembers = (Instant, Arc<Vec<i64>>);
+
 #[derive(Default)]
 pub struct Hub {
     clients: Mutex<HashMap<i64, Vec<Client>>>,
-    members: Mutex<HashMap<i64, (Instant, Arc<Vec<i64>>)>>,
+    members: Mutex<HashMap<i64, CachedMembers>>,
     next_id: AtomicU64,
 }
 

@@ -236,8 +236,6 @@ fn input_of(form: &FilesForm) -> Result<HomeworkInput, AppError> {
     })
 }
 
-/// The files a form sent in `field`.
-
 async fn new_submit(State(app): State<App>, ctx: PageContext, actor: Actor, form: FilesForm) -> Result<Response, AppError> {
     let input = match input_of(&form) {
         Ok(i) => i,

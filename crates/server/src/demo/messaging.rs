@@ -111,7 +111,8 @@ pub async fn seed(app: &App) -> anyhow::Result<()> {
         (&parent, "李老师您好，孩子今天有点发烧，想请假一天，明天的作业我们会在家完成。", 6),
         (&head, "好的，让孩子好好休息。作业不着急，身体要紧。", 5),
     ] {
-        let m = conversations::send(app, who, direct, &MessageInput { text: text.into(), ..Default::default() }, Vec::new()).await?;
+        let m =
+            conversations::send(app, who, direct, &MessageInput { text: text.into(), ..Default::default() }, Vec::new()).await?;
         backdate_message(app, m.id, hours).await?;
     }
     conversations::history(app, &parent, direct, None).await?;
@@ -124,7 +125,9 @@ pub async fn seed(app: &App) -> anyhow::Result<()> {
         &notices::NoticeInput {
             scope: "unit:parents".into(),
             title: "关于做好寒假安全教育的通知".into(),
-            body: "各位家长：寒假将至，请配合学校做好防溺水、防火、交通安全和网络安全教育，看护好孩子。\n请阅读后点击“确认收到”。".into(),
+            body:
+                "各位家长：寒假将至，请配合学校做好防溺水、防火、交通安全和网络安全教育，看护好孩子。\n请阅读后点击“确认收到”。"
+                    .into(),
             needs_confirm: true,
         },
     )
@@ -174,12 +177,20 @@ async fn family_education(app: &App, head: &Actor, admin: &Actor) -> anyhow::Res
         (
             "家庭教育：寒假里怎样陪孩子读书",
             "给家长的寒假亲子阅读建议：每天固定二十分钟，孩子选书，家长陪读。",
-            ["每天固定一个时间读书，二十分钟就够。", "让孩子自己选书，家长只把关内容。", "读完聊一聊：你最喜欢哪个人物？为什么？"],
+            [
+                "每天固定一个时间读书，二十分钟就够。",
+                "让孩子自己选书，家长只把关内容。",
+                "读完聊一聊：你最喜欢哪个人物？为什么？",
+            ],
         ),
         (
             "家庭教育：帮孩子管理好使用手机的时间",
             "和孩子一起定规则：什么时候用、用多久、用来做什么。",
-            ["和孩子一起商量规则，写下来贴在墙上。", "家长以身作则，吃饭和睡前不看手机。", "用闹钟提醒时间到了，而不是反复催促。"],
+            [
+                "和孩子一起商量规则，写下来贴在墙上。",
+                "家长以身作则，吃饭和睡前不看手机。",
+                "用闹钟提醒时间到了，而不是反复催促。",
+            ],
         ),
     ];
     let scratch = app.config.data_dir.join("demo-scratch");

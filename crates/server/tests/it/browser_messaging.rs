@@ -79,8 +79,13 @@ async fn a_teacher_and_a_parent_chat_live_and_the_read_count_moves() {
     tb.click_and_wait("[data-testid=notice-send]").await;
     assert_eq!(tb.text("[data-testid=receipts-read]").await, "0");
     assert_eq!(tb.text("[data-testid=receipts-recipients]").await, "1");
-    until(&tb, "the notice page's live connection", "return !!document.querySelector('nav a[href=\"/notices\"] .count');", json!(true))
-        .await;
+    until(
+        &tb,
+        "the notice page's live connection",
+        "return !!document.querySelector('nav a[href=\"/notices\"] .count');",
+        json!(true),
+    )
+    .await;
 
     // The parent's navigation counts it live; opening it moves the teacher's read count.
     until(
@@ -93,8 +98,13 @@ async fn a_teacher_and_a_parent_chat_live_and_the_read_count_moves() {
     pb.goto(&t.url("/notices")).await;
     pb.click_and_wait("[data-testid=notices-received] a").await;
     fits(&pb, PHONE.0, "the parent's notice").await;
-    until(&tb, "the teacher's read count", "return document.querySelector('[data-testid=receipts-read]').textContent;", json!("1"))
-        .await;
+    until(
+        &tb,
+        "the teacher's read count",
+        "return document.querySelector('[data-testid=receipts-read]').textContent;",
+        json!("1"),
+    )
+    .await;
     no_console_errors(&tb, "the teacher's notice", &[]).await;
     no_console_errors(&pb, "the parent's notice", &[]).await;
 }
