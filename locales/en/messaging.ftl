@@ -14,6 +14,7 @@ field-id = Number
 
 messaging-title = Messages
 messaging-none = No conversations yet. Class groups, parents' groups and staff groups are created from the roster.
+messaging-mentioned = [mentioned you]
 messaging-muted-badge = Muted
 messaging-new-direct = New direct message
 messaging-write-to = To

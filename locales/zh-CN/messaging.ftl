@@ -14,6 +14,7 @@ field-id = 编号
 
 messaging-title = 消息
 messaging-none = 暂无会话。班级群、家长群和教职工群会按花名册自动建立。
+messaging-mentioned = [有人@我]
 messaging-muted-badge = 禁言中
 messaging-new-direct = 发起私信
 messaging-write-to = 发给

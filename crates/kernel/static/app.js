@@ -262,7 +262,8 @@ for (const form of document.querySelectorAll('form[data-tt-grid]')) {
   if (!navLinks.length || !('WebSocket' in window)) return;
   const chat = document.querySelector('[data-chat]');
   const chatId = chat ? Number(chat.dataset.chat) : null;
-  const me = chat ? Number(chat.dataset.me) : null;
+  const meHolder = document.querySelector('[data-me]');
+  const me = meHolder ? Number(meHolder.dataset.me) : null;
   const list = chat && chat.querySelector('.messages');
   const receipts = document.querySelector('[data-notice-receipts]');
   const csrf = document.querySelector('input[name="_csrf"]')?.value || '';
@@ -372,6 +373,7 @@ for (const form of document.querySelectorAll('form[data-tt-grid]')) {
       const u = row.querySelector('.unread');
       u.textContent = String(Number(u.textContent || 0) + 1);
       u.hidden = false;
+      if (m.mentions.includes(me)) row.querySelector('.mentioned').hidden = false;
       row.parentElement.prepend(row);
     }
   };

@@ -194,6 +194,8 @@ pub struct Listed {
     pub last_body: Option<String>,
     pub last_gone: Option<bool>,
     pub unread: i64,
+    /// Unread messages that mention the person.
+    pub mentioned: i64,
     /// Direct messages: the other person.
     pub other_id: Option<i64>,
     pub other_name: Option<String>,
@@ -206,6 +208,8 @@ pub async fn of_person(db: &Db, person: i64) -> Result<Vec<Listed>, DbError> {
              lm.body AS last_body, CASE WHEN lm.id IS NULL THEN NULL WHEN lm.recalled_at IS NOT NULL OR lm.removed_at IS NOT NULL THEN TRUE ELSE FALSE END AS last_gone, \
              (SELECT COUNT(*) FROM messages u WHERE u.conversation_id = c.id AND u.id > cm.last_read_id AND u.sender_id <> cm.person_id \
                 AND u.recalled_at IS NULL AND u.removed_at IS NULL) AS unread, \
+             (SELECT COUNT(*) FROM message_mentions mm JOIN messages u ON u.id = mm.message_id WHERE mm.person_id = cm.person_id \
+                AND u.conversation_id = c.id AND u.id > cm.last_read_id AND u.recalled_at IS NULL AND u.removed_at IS NULL) AS mentioned, \
              o.person_id AS other_id, op.name AS other_name \
              FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id \
              LEFT JOIN messages lm ON lm.id = c.last_message_id LEFT JOIN people lp ON lp.id = lm.sender_id \

@@ -28,14 +28,7 @@ pub async fn seed(app: &App) -> anyhow::Result<usize> {
     let Some(city_admin) = people.first("region_admin", true).await? else {
         return Ok(0);
     };
-    let meta = RequestMeta {
-        ip: "127.0.0.1".into(),
-        user_agent: "hanlin demo".into(),
-        locale: Locale::ZhCn,
-        anon_csrf: String::new(),
-        is_api: false,
-        path: "/demo".into(),
-    };
+    let meta = demo_meta();
     let scratch = app.config.data_dir.join("demo-scratch");
     std::fs::create_dir_all(&scratch)?;
     let catalogue = scratch.join("catalogue.csv");
@@ -79,6 +72,18 @@ pub async fn seed(app: &App) -> anyhow::Result<usize> {
     packages(app, &mut people).await?;
     tracing::info!(resources = made, "demo library seeded");
     Ok(made)
+}
+
+/// The request the demo's seeding acts in, as the audit log records it.
+pub(super) fn demo_meta() -> RequestMeta {
+    RequestMeta {
+        ip: "127.0.0.1".into(),
+        user_agent: "hanlin demo".into(),
+        locale: Locale::ZhCn,
+        anon_csrf: String::new(),
+        is_api: false,
+        path: "/demo".into(),
+    }
 }
 
 /// Where a resource ends up: most are published by their school, some go up to the district and

@@ -10,8 +10,6 @@ use anyhow::Context;
 use kernel::App;
 use kernel::auth::Actor;
 use kernel::db::sql;
-use kernel::i18n::Locale;
-use kernel::web::RequestMeta;
 use library::resources::model::ResourceInput;
 use library::resources::{self, Decision};
 use messaging::conversations::{self, Group, Kind, MessageInput};
@@ -165,14 +163,7 @@ pub async fn seed(app: &App) -> anyhow::Result<()> {
 /// Family-education reading for the school's parents, written by the head teacher and published
 /// by the school: the first sent now, the next a week on.
 async fn family_education(app: &App, head: &Actor, admin: &Actor) -> anyhow::Result<()> {
-    let meta = RequestMeta {
-        ip: "127.0.0.1".into(),
-        user_agent: "hanlin demo".into(),
-        locale: Locale::ZhCn,
-        anon_csrf: String::new(),
-        is_api: false,
-        path: "/demo".into(),
-    };
+    let meta = super::library::demo_meta();
     let pieces: [(&str, &str, [&str; 3]); 2] = [
         (
             "家庭教育：寒假里怎样陪孩子读书",

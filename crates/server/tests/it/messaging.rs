@@ -202,6 +202,9 @@ db_test!(
         assert_eq!(reply["reply"]["id"], first["id"]);
         assert_eq!(reply["reply"]["excerpt"], "明天带好圆规和直尺。");
         assert_eq!(reply["mentions"], json!([r.teacher]));
+        let listed = conversations(&t, &teacher).await;
+        let row = listed.iter().find(|c| c["conversation"]["id"] == class).unwrap();
+        assert_eq!((row["conversation"]["unread"].as_i64(), row["conversation"]["mentioned"].as_i64()), (Some(1), Some(1)));
         // Reading the newest page marks the conversation read.
         let page: Value = history(&t, &student, class, "").await.json().await.unwrap();
         assert_eq!(page["messages"].as_array().unwrap().len(), 2);
@@ -487,6 +490,16 @@ db_test!(moderation_mutes_removes_and_handles_reports_with_audit, |t| {
         .await
         .unwrap();
     assert_eq!(n, 5);
+
+    // Retention: messages older than the configured days go, with their reports.
+    let old = kernel::db::sql("UPDATE messages SET created_at = created_at - 800 * 86400 WHERE id = $1")
+        .bind(bad["id"].as_i64().unwrap());
+    t.app.db.execute(old).await.unwrap();
+    assert_eq!(messaging::moderation::purge(&t.app).await.unwrap(), 1);
+    let page: Value = history(&t, &teacher, class, "").await.json().await.unwrap();
+    assert!(page["messages"].as_array().unwrap().iter().all(|m| m["id"] != bad["id"]));
+    let reports: Value = admin.get(t.url("/api/v1/reports")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(reports["reports"], json!([]));
 });
 
 db_test!(family_education_is_delivered_to_parents_and_counted, |t| {
