@@ -272,6 +272,7 @@ for (const form of document.querySelectorAll('form[data-tt-grid]')) {
   let last = chat ? Number(chat.dataset.last) || null : null;
   let counts = { messages: 0, notices: 0 };
   let retry = 1000;
+  let stopped = false;
   // An open conversation starts at its newest message, unless the address names another.
   if (list && list.lastElementChild && !window.location.hash) list.lastElementChild.scrollIntoView({ block: 'end' });
 
@@ -408,6 +409,10 @@ for (const form of document.querySelectorAll('form[data-tt-grid]')) {
       case 'notice_read':
         if (receipts && Number(receipts.dataset.noticeReceipts) === f.notice_id) onReceipts(f.summary);
         break;
+      case 'signed_out':
+        // The session has ended: stop, rather than knock again and again.
+        stopped = true;
+        break;
       case 'resync':
         // Too much was missed to replay: an open conversation is drawn afresh.
         if (chat) window.location.reload();
@@ -422,6 +427,7 @@ for (const form of document.querySelectorAll('form[data-tt-grid]')) {
     ws.addEventListener('open', () => { retry = 1000; document.documentElement.classList.remove('live-lost'); });
     ws.addEventListener('message', (event) => { try { handle(JSON.parse(event.data)); } catch (_) { /* a frame we do not know */ } });
     ws.addEventListener('close', () => {
+      if (stopped) return;
       document.documentElement.classList.add('live-lost');
       setTimeout(connect, retry);
       retry = Math.min(retry * 2, 30000);

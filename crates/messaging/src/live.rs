@@ -18,6 +18,8 @@ use std::time::Duration;
 /// Messages sent to a reconnecting client at most; past that it is told to reload.
 const BACKLOG: i64 = 500;
 const PING_EVERY: Duration = Duration::from_secs(30);
+/// How often an open socket checks that its session still stands (signed out, revoked, timed out).
+const SESSION_CHECK_EVERY: Duration = Duration::from_secs(60);
 
 pub fn routes() -> Router<App> {
     Router::new().route("/api/v1/live", get(live))
@@ -47,15 +49,25 @@ pub(crate) async fn live(
     if !same_origin(&headers) {
         return Err(AppError::Forbidden);
     }
+    let session = kernel::web::cookie(&headers, directory::accounts::SESSION_COOKIE).map(str::to_string);
     // Small buffers: a node holds tens of thousands of mostly idle sockets.
     Ok(ws
         .read_buffer_size(4 * 1024)
         .write_buffer_size(4 * 1024)
         .max_message_size(64 * 1024)
-        .on_upgrade(move |socket| serve(app, actor.person_id, resume.after, socket)))
+        .on_upgrade(move |socket| serve(app, actor.person_id, session, resume.after, socket)))
 }
 
-async fn serve(app: App, person: i64, after: Option<i64>, socket: WebSocket) {
+/// Whether the session the socket was opened with still stands; API tokens are checked when the
+/// socket opens only.
+async fn session_stands(app: &App, session: &Option<String>) -> bool {
+    match session {
+        Some(token) => matches!(directory::accounts::sessions::find(&app.db, app, token).await, Ok(Some(_))),
+        None => true,
+    }
+}
+
+async fn serve(app: App, person: i64, session: Option<String>, after: Option<i64>, socket: WebSocket) {
     let hub = hub::hub(&app);
     // Registered before the backlog is read, so a message committed meanwhile is not missed
     // (it may come twice; the client keeps one).
@@ -80,6 +92,8 @@ async fn serve(app: App, person: i64, after: Option<i64>, socket: WebSocket) {
     };
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
+    let mut check = tokio::time::interval(SESSION_CHECK_EVERY);
+    check.tick().await;
     while ok {
         tokio::select! {
             frame = frames.recv() => match frame {
@@ -95,6 +109,10 @@ async fn serve(app: App, person: i64, after: Option<i64>, socket: WebSocket) {
                 Some(Ok(_)) => {}
             },
             _ = ping.tick() => ok = sink.send(Message::Ping(Default::default())).await.is_ok(),
+            _ = check.tick() => if !session_stands(&app, &session).await {
+                let _ = sink.send(Message::Text(r#"{"type":"signed_out"}"#.into())).await;
+                ok = false;
+            },
         }
     }
     hub.disconnect(person, id);
