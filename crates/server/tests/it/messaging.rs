@@ -548,7 +548,7 @@ db_test!(family_education_is_delivered_to_parents_and_counted, |t| {
 });
 
 db_test!(live_frames_arrive_and_a_reconnect_resumes_without_loss_or_repeats, |t| {
-    region(&t).await;
+    let r = region(&t).await;
     let teacher = signed_in(&t, "teacher").await;
     let parent = signed_in(&t, "parent").await;
     let group = conversation(&t, &teacher, "parents").await;
@@ -557,8 +557,13 @@ db_test!(live_frames_arrive_and_a_reconnect_resumes_without_loss_or_repeats, |t|
     let mut socket = live(&t.base, &cookie, None).await;
     let hello = frame(&mut socket, "hello").await;
     assert_eq!(hello["unread_messages"], 0);
+    let stranger = crate::fixture::add_person(&t, "west-parent", "西区家长", Role::Parent, r.s3, None).await;
+    assert!(stranger > 0);
+    let mut west = live(&t.base, &session_cookie(&t.base, "west-parent").await, None).await;
+    frame(&mut west, "hello").await;
     let m = sent(&t, &teacher, group, "明天春游，请准备午餐。").await;
     let got = frame(&mut socket, "message").await;
+    no_frame(&mut west, "message").await;
     assert_eq!(
         (got["message"]["id"].clone(), got["message"]["body"].as_str()),
         (m["id"].clone(), Some("明天春游，请准备午餐。"))
@@ -713,4 +718,110 @@ db_test!(every_role_opens_its_messaging_pages, |t| {
     for (login, href) in [("teacher", "/family"), ("teacher", "/reports"), ("parent", "/reports")] {
         assert_eq!(signed_in(&t, login).await.get(t.url(href)).send().await.unwrap().status(), 403, "{login} {href}");
     }
+});
+
+db_test!(neighbours_are_refused_at_every_endpoint, |t| {
+    let r = region(&t).await;
+    people(&t, &r).await;
+    let teacher = signed_in(&t, "teacher").await;
+    let class = conversation(&t, &teacher, "class").await;
+    let m = sent(&t, &teacher, class, "只给本班看的消息").await;
+    let message = m["id"].as_i64().unwrap();
+    let n: Value = teacher
+        .post(t.url("/api/v1/notices"))
+        .json(&json!({ "scope": format!("class:{}:parents", r.a1), "title": "本班通知", "needs_confirm": true }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let notice = n["id"].as_i64().unwrap();
+    let admin = signed_in(&t, "s1-admin").await;
+    let schedule = admin
+        .post(t.url("/api/v1/family"))
+        .json(&json!({ "scope": "unit", "resources": "1", "first_at": "2099-01-01T08:00" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(schedule.status(), 422, "no resource 1 yet");
+
+    for login in ["west-teacher", "s3-admin", "d2-admin", "student2", "parent2"] {
+        let c = signed_in(&t, login).await;
+        let token = csrf(&t, &c).await;
+        let get = |path: String| c.get(t.url(&path)).send();
+        let post_json = |path: String, body: Value| c.post(t.url(&path)).json(&body).send();
+        let post_form = |path: String, form: Vec<(&'static str, String)>| {
+            let mut form = form;
+            form.push(("_csrf", token.clone()));
+            c.post(t.url(&path)).form(&form).send()
+        };
+        for (what, status) in [
+            ("members page", get(format!("/messages/{class}/members")).await.unwrap().status()),
+            ("members API", get(format!("/api/v1/conversations/{class}/members")).await.unwrap().status()),
+            (
+                "read",
+                post_json(format!("/api/v1/conversations/{class}/read"), json!({ "message_id": message }))
+                    .await
+                    .unwrap()
+                    .status(),
+            ),
+            (
+                "report",
+                post_json(format!("/api/v1/conversations/{class}/messages/{message}/report"), json!({})).await.unwrap().status(),
+            ),
+            (
+                "remove",
+                c.post(t.url(&format!("/api/v1/conversations/{class}/messages/{message}/remove"))).send().await.unwrap().status(),
+            ),
+            (
+                "mute member",
+                post_json(format!("/api/v1/conversations/{class}/members/{}/mute", r.student), json!({ "minutes": 60 }))
+                    .await
+                    .unwrap()
+                    .status(),
+            ),
+            ("page recall", post_form(format!("/messages/{class}/recall/{message}"), vec![]).await.unwrap().status()),
+            ("page remove", post_form(format!("/messages/{class}/remove/{message}"), vec![]).await.unwrap().status()),
+            (
+                "page report",
+                post_form(format!("/messages/{class}/report/{message}"), vec![("reason", "x".into())]).await.unwrap().status(),
+            ),
+            ("page mute", post_form(format!("/messages/{class}/mute"), vec![("on", "true".into())]).await.unwrap().status()),
+            ("notice page", get(format!("/notices/{notice}")).await.unwrap().status()),
+            ("confirm", c.post(t.url(&format!("/api/v1/notices/{notice}/confirm"))).send().await.unwrap().status()),
+            ("page confirm", post_form(format!("/notices/{notice}/confirm"), vec![]).await.unwrap().status()),
+            ("page remind", post_form(format!("/notices/{notice}/remind"), vec![]).await.unwrap().status()),
+        ] {
+            assert_eq!(status, 404, "{login}: {what}");
+        }
+    }
+    // Nothing of theirs changed: the message stands, unreported; the notice has one recipient.
+    let page: Value = history(&t, &teacher, class, "").await.json().await.unwrap();
+    assert_eq!(page["messages"][0]["state"], "sent");
+    let reports: Value = admin.get(t.url("/api/v1/reports")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(reports["reports"], json!([]));
+
+    // Another school's administrator cannot cancel this school's family-education delivery.
+    crate::library::staff(&t, &r).await;
+    let resource = crate::library::draft(&t, &teacher, "家庭教育：睡眠与作息", 9).await;
+    assert_eq!(crate::library::submit(&t, &teacher, resource, "school").await.status(), 200);
+    let reviewer = signed_in(&t, "s1-reviewer").await;
+    let pending: Vec<i64> =
+        crate::library::queue(&t, &reviewer).await.iter().map(|i| i["publication_id"].as_i64().unwrap()).collect();
+    assert_eq!(crate::library::decide(&t, &reviewer, &pending, "approve", "").await.status(), 200);
+    let body = json!({ "scope": "unit", "resources": resource.to_string(), "first_at": "2099-01-01T08:00" });
+    let west = signed_in(&t, "s3-admin").await;
+    let refused = west.post(t.url("/api/v1/family")).json(&body).send().await.unwrap();
+    assert_eq!(refused.status(), 422, "西区一小 cannot send 东区一小's school-level reading");
+    let ok: Value = admin.post(t.url("/api/v1/family")).json(&body).send().await.unwrap().json().await.unwrap();
+    let delivery = ok["ids"][0].as_i64().unwrap();
+    let west_token = csrf(&t, &west).await;
+    let cancel = west.post(t.url(&format!("/family/{delivery}/cancel"))).form(&[("_csrf", west_token)]).send().await.unwrap();
+    assert_eq!(cancel.status(), 404);
+    let token = csrf(&t, &admin).await;
+    assert_eq!(
+        admin.post(t.url(&format!("/family/{delivery}/cancel"))).form(&[("_csrf", token)]).send().await.unwrap().status(),
+        303
+    );
 });
