@@ -119,7 +119,6 @@ pub struct PageQuery {
 struct Chat {
     id: i64,
     title: String,
-    kind: String,
     muted: bool,
     me: Member,
     members: usize,
@@ -129,24 +128,38 @@ struct Chat {
     reply: Option<MessageView>,
 }
 
-async fn chat(app: &App, actor: &Actor, locale: kernel::i18n::Locale, id: i64, q: &PageQuery) -> Result<Chat, AppError> {
+/// What every page of one conversation shows at its top; NotFound for non-members.
+struct Header {
+    title: String,
+    kind: String,
+    muted: bool,
+    me: Member,
+    moderates: bool,
+}
+
+async fn header(app: &App, actor: &Actor, locale: kernel::i18n::Locale, id: i64) -> Result<Header, AppError> {
     let (c, me) = super::member_of(app, actor, id).await?;
-    let messages = super::history(app, actor, id, q.before).await?;
-    let has_more = messages.len() as i64 == super::PAGE;
     let listed = store::of_person(&app.db, actor.person_id).await?.into_iter().filter(|l| l.id == id).collect::<Vec<_>>();
     let title = super::titles(app, locale, &listed).await?.remove(&id).unwrap_or_default();
+    let moderates = moderation::moderates(app, actor, &c).await?;
+    Ok(Header { title, kind: c.kind, muted: c.muted, me, moderates })
+}
+
+async fn chat(app: &App, actor: &Actor, locale: kernel::i18n::Locale, id: i64, q: &PageQuery) -> Result<Chat, AppError> {
+    let h = header(app, actor, locale, id).await?;
+    let messages = super::history(app, actor, id, q.before).await?;
+    let has_more = messages.len() as i64 == super::PAGE;
     let reply = match q.reply {
         Some(r) => super::message_view(app, r).await?.filter(|m| m.conversation_id == id && m.state == "sent"),
         None => None,
     };
     Ok(Chat {
         id,
-        title,
-        kind: c.kind.clone(),
-        muted: c.muted,
+        title: h.title,
+        muted: h.muted,
         members: store::member_ids(&app.db, id).await?.len(),
-        moderates: moderation::moderates(app, actor, &c).await?,
-        me,
+        moderates: h.moderates,
+        me: h.me,
         messages,
         has_more,
         reply,
@@ -288,18 +301,18 @@ struct MembersPage<'a> {
 }
 
 async fn members_page(State(app): State<App>, ctx: PageContext, actor: Actor, Path(id): Path<i64>) -> Result<Response, AppError> {
-    let c = chat(&app, &actor, ctx.locale, id, &PageQuery { before: Some(0), reply: None }).await?;
+    let h = header(&app, &actor, ctx.locale, id).await?;
     let page = MembersPage {
         ctx: &ctx,
         id,
-        title: c.title.clone(),
-        muted: c.muted,
-        direct: c.kind == "direct",
+        title: h.title.clone(),
+        muted: h.muted,
+        direct: h.kind == "direct",
         members: store::members(&app.db, id).await?,
-        moderates: c.moderates,
+        moderates: h.moderates,
         now: kernel::now(),
     };
-    Ok(ctx.render(&ctx.t_args("messaging-members-of", &[("name", c.title)]), &page)?.into_response())
+    Ok(ctx.render(&ctx.t_args("messaging-members-of", &[("name", h.title)]), &page)?.into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/conversations", tag = "messaging", summary = "Your conversations (groups kept in step with the roster first), the latest activity first, with unread counts", responses((status = 200, description = "conversations")))]
