@@ -274,7 +274,7 @@ for (const form of document.querySelectorAll('form[data-tt-grid]')) {
   let retry = 1000;
   let stopped = false;
   // An open conversation starts at its newest message, unless the address names another.
-  if (list && list.lastElementChild && !window.location.hash) list.lastElementChild.scrollIntoView({ block: 'end' });
+  if (list && !window.location.hash) window.addEventListener('load', () => window.scrollTo(0, document.body.scrollHeight));
 
   const badge = (href, n) => {
     const link = document.querySelector(`nav a[href="${href}"]`);
