@@ -56,7 +56,6 @@ messaging-owner = Owner
 messaging-unmute = Unmute
 messaging-mute-for = Mute for
 messaging-mute = Mute
-messaging-live-lost = Connection lost, reconnecting…
 messaging-error-not-a-contact = The region's rules do not let you write to this person directly.
 messaging-error-group-muted = The whole group is muted: only its owners can write.
 messaging-error-member-muted = You have been muted; you can write again in { $minutes } minutes.

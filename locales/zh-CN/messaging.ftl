@@ -56,7 +56,6 @@ messaging-owner = 群主
 messaging-unmute = 解除禁言
 messaging-mute-for = 禁言时长
 messaging-mute = 禁言
-messaging-live-lost = 连接已断开，正在重新连接…
 messaging-error-not-a-contact = 按本地区的规定，你不能给这个人发私信。
 messaging-error-group-muted = 本群已开启全员禁言，只有群主可以发言。
 messaging-error-member-muted = 你已被禁言，{ $minutes } 分钟后才能发言。

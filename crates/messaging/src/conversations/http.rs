@@ -114,6 +114,8 @@ async fn direct_submit(
 pub struct PageQuery {
     pub before: Option<i64>,
     pub reply: Option<i64>,
+    /// A message the reader has just reported, to confirm it.
+    pub reported: Option<i64>,
 }
 
 struct Chat {
@@ -171,6 +173,7 @@ async fn chat(app: &App, actor: &Actor, locale: kernel::i18n::Locale, id: i64, q
 struct ChatPage<'a> {
     ctx: &'a PageContext,
     c: Chat,
+    reported: bool,
     errors: Vec<FieldError>,
     text: String,
     now: i64,
@@ -222,6 +225,7 @@ async fn render_chat(
     let page = ChatPage {
         ctx,
         c,
+        reported: q.reported.is_some(),
         errors,
         text,
         now: kernel::now(),
@@ -260,7 +264,7 @@ async fn send_submit(
     match super::send(&app, &actor, id, &input, attachments::files_of(form, "files")).await {
         Ok(m) => Ok(Redirect::to(&format!("/messages/{id}#m{}", m.id)).into_response()),
         Err(AppError::Invalid(errors)) => {
-            let q = PageQuery { before: None, reply: input.reply_to };
+            let q = PageQuery { before: None, reply: input.reply_to, reported: None };
             render_chat(&app, &ctx, &actor, id, &q, errors, input.text).await
         }
         Err(e) => Err(e),

@@ -464,6 +464,13 @@ db_test!(moderation_mutes_removes_and_handles_reports_with_audit, |t| {
     // A report reaches the school's admins, not another school's.
     let report = student.post(t.url(&format!("/api/v1/conversations/{class}/messages/{}/report", bad["id"])));
     assert_eq!(report.json(&json!({ "reason": "广告" })).send().await.unwrap().status(), 201);
+    // The page's report form says it was received; a second report of the same message is one report.
+    let token = csrf(&t, &student).await;
+    let form = [("_csrf", token), ("reason", "广告，请处理".to_string())];
+    let again = student.post(t.url(&format!("/messages/{class}/report/{}", bad["id"]))).form(&form).send().await.unwrap();
+    assert_eq!(again.status(), 303);
+    let back = again.headers()["location"].to_str().unwrap().to_string();
+    assert!(student.get(t.url(&back)).send().await.unwrap().text().await.unwrap().contains("已举报"));
     let admin = signed_in(&t, "s1-admin").await;
     let reports: Value = admin.get(t.url("/api/v1/reports")).send().await.unwrap().json().await.unwrap();
     assert_eq!(reports["reports"][0]["body"], "广告：加微信买答案");
