@@ -21,6 +21,8 @@
 #   BENCH_CLASSES=167 BENCH_STUDENTS=59   groups, and students a group (members = students + 1)
 #   BENCH_PARENTS=10000                parents in the school (the notice's audience)
 #   BENCH_RATE=500 BENCH_SECONDS=40    the fan-out run: messages/s, all groups together, and its length
+#   BENCH_EXTRA_RATES="250 100"        further fan-out runs after it, on the same sockets, for reference
+#   BENCH_EXTRA_SECONDS=20             their length
 #   BENCH_SUMMARY_REQUESTS=200         summary requests per measurement
 #   BENCH_NOTICES=3                    notices sent (each timed)
 #   BENCH_PG_URL=postgres://postgres@127.0.0.1:5432/postgres   a server to make the database on
@@ -40,6 +42,8 @@ STUDENTS="${BENCH_STUDENTS:-59}"
 PARENTS="${BENCH_PARENTS:-10000}"
 RATE="${BENCH_RATE:-500}"
 RUN_SECONDS="${BENCH_SECONDS:-40}"
+EXTRA_RATES="${BENCH_EXTRA_RATES-250 100}"
+EXTRA_SECONDS="${BENCH_EXTRA_SECONDS:-20}"
 SUMMARY_REQUESTS="${BENCH_SUMMARY_REQUESTS:-200}"
 NOTICES="${BENCH_NOTICES:-3}"
 PG_URL="${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
@@ -124,7 +128,7 @@ for backend in $BACKENDS; do
     export HANLIN_DATA_DIR="$data"
     case "$backend" in
         postgres)
-            psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $DATABASE WITH (FORCE)" >/dev/null
+            psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $DATABASE WITH (FORCE)" >/dev/null 2>&1
             psql "$PG_URL" -qc "CREATE DATABASE $DATABASE" >/dev/null
             export HANLIN_DATABASE_URL="${PG_URL%/*}/$DATABASE"
             say "" && say "== postgres ($(psql "$PG_URL" -Atc 'SHOW server_version') ; shared_buffers $(psql "$PG_URL" -Atc 'SHOW shared_buffers'), autovacuum $(psql "$PG_URL" -Atc 'SHOW autovacuum')) =="
@@ -138,9 +142,12 @@ for backend in $BACKENDS; do
     out="$WORK/logs/$backend.out"
     "$BENCH" setup --plan "$data/plan.json" --classes "$CLASSES" --students "$STUDENTS" --parents "$PARENTS" | tee -a "$out"
     start_server "$WORK/logs/server-$backend.log"
+    extra=()
+    rates="$(echo $EXTRA_RATES)"
+    [[ -n $rates ]] && extra=(--extra-rates "${rates// /,}" --extra-seconds "$EXTRA_SECONDS")
     wait_quiet
     "$BENCH" live --plan "$data/plan.json" --url "$URL" --server-pid "$SERVER_PID" --rate "$RATE" --seconds "$RUN_SECONDS" \
-        --latencies "$WORK/logs/fanout-latencies-$backend.txt" | tee -a "$out"
+        --latencies "$WORK/logs/fanout-latencies-$backend.txt" "${extra[@]}" | tee -a "$out"
     # The sockets closed with the load generator; the notice runs against a quiet server.
     wait_quiet
     "$BENCH" notice --plan "$data/plan.json" --url "$URL" --notices "$NOTICES" --requests "$SUMMARY_REQUESTS" | tee -a "$out"
@@ -151,7 +158,7 @@ for backend in $BACKENDS; do
         grep -E 'panicked| ERROR | WARN ' "$log" | head -5 | cut -c1-300
     fi
     stop_server
-    grep '^VERDICT' "$out" | sed "s/^VERDICT /$backend: /" >>"$SUMMARY"
+    grep -E '^(VERDICT|INFO)' "$out" | sed -E "s/^(VERDICT|INFO) /$backend: /" >>"$SUMMARY"
     rm -rf "$data"
     if [[ $backend == postgres ]]; then
         psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $DATABASE WITH (FORCE)" >/dev/null
