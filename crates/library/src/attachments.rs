@@ -93,6 +93,21 @@ pub async fn store(app: &App, actor: &Actor, field: &str, file_name: &str, bytes
     Ok(Stored { file_name: name.to_string(), blob })
 }
 
+impl Stored {
+    /// The attachment this file becomes once recorded as `id` of `owner_id`, without reading it back.
+    pub fn as_attachment(&self, id: i64, owner_id: i64) -> Attachment {
+        Attachment {
+            id,
+            owner_id,
+            file_name: self.file_name.clone(),
+            size: self.blob.size,
+            format: self.blob.format.clone(),
+            mime: self.blob.mime.clone(),
+            blob_sha256: self.blob.sha256.clone(),
+        }
+    }
+}
+
 /// Records a stored file as the actor's attachment, in the caller's transaction.
 pub async fn record(tx: &mut Tx, actor: &Actor, stored: &Stored) -> Result<i64, DbError> {
     record_blob(tx, &stored.blob).await?;

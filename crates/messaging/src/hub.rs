@@ -27,8 +27,13 @@ const MEMBERS_TTL: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "s", rename_all = "snake_case")]
 pub enum Signal {
-    /// A new message.
-    Message { c: i64, m: i64 },
+    /// A new message; `v` carries its view when it fits in a NOTIFY, so no node reads it back.
+    Message {
+        c: i64,
+        m: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        v: Option<serde_json::Value>,
+    },
     /// A message was recalled or removed.
     Changed { c: i64, m: i64 },
     /// A conversation's members, or its muted state, changed.
@@ -70,11 +75,20 @@ impl Staged {
     }
 }
 
+/// PostgreSQL refuses a NOTIFY payload of 8,000 bytes or more.
+const MAX_PAYLOAD: usize = 7_900;
+
 /// Stages `signal` in `tx`: a NOTIFY on PostgreSQL (sent at commit), kept for after the commit on SQLite.
 pub async fn stage(tx: &mut Tx, signal: Signal) -> Result<Staged, kernel::db::DbError> {
     match tx.dialect() {
         Dialect::Postgres => {
-            let payload = serde_json::to_string(&signal).unwrap_or_default();
+            let mut payload = serde_json::to_string(&signal).unwrap_or_default();
+            if payload.len() > MAX_PAYLOAD
+                && let Signal::Message { c, m, .. } = signal
+            {
+                // Too long to carry: the nodes read the message from the database instead.
+                payload = serde_json::to_string(&Signal::Message { c, m, v: None }).unwrap_or_default();
+            }
             tx.execute(sql("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(payload)).await?;
             Ok(Staged(None))
         }
@@ -161,13 +175,23 @@ pub async fn handle(app: &App, signal: Signal) {
 async fn try_handle(app: &App, signal: &Signal) -> Result<(), kernel::AppError> {
     let hub = hub(app);
     match *signal {
-        Signal::Message { c, m } | Signal::Changed { c, m } => {
+        Signal::Message { c, m, .. } | Signal::Changed { c, m } => {
             let members = hub.members(app, c).await?;
             let here = hub.connected(members.iter().copied());
             if here.is_empty() {
                 return Ok(());
             }
-            let Some(view) = crate::conversations::message_view(app, m).await? else { return Ok(()) };
+            let carried = match signal {
+                Signal::Message { v: Some(v), .. } => Some(v.clone()),
+                _ => None,
+            };
+            let view = match carried {
+                Some(v) => v,
+                None => match crate::conversations::message_view(app, m).await? {
+                    Some(view) => serde_json::to_value(view).map_err(kernel::AppError::internal)?,
+                    None => return Ok(()),
+                },
+            };
             let kind = if matches!(signal, Signal::Message { .. }) { "message" } else { "changed" };
             let frame = serde_json::json!({ "type": kind, "message": view }).to_string();
             hub.send(&here, Arc::from(frame));

@@ -288,6 +288,30 @@ pub struct FileView {
     pub image: bool,
 }
 
+impl FileView {
+    fn of(conversation: i64, f: &Attachment) -> FileView {
+        FileView {
+            id: f.id,
+            name: f.file_name.clone(),
+            mime: f.mime.clone(),
+            size: f.size,
+            url: format!("/messages/{conversation}/files/{}", f.id),
+            image: f.is_image(),
+        }
+    }
+}
+
+impl Quote {
+    fn of(row: &MessageRow) -> Quote {
+        let shown = row.recalled_at.is_none() && row.removed_at.is_none();
+        Quote {
+            id: row.id,
+            sender_name: row.sender_name.clone(),
+            excerpt: if shown { excerpt(&row.body, QUOTE_CHARS) } else { String::new() },
+        }
+    }
+}
+
 const QUOTE_CHARS: usize = 60;
 
 pub fn excerpt(text: &str, max: usize) -> String {
@@ -320,14 +344,7 @@ pub async fn views(app: &App, rows: Vec<MessageRow>) -> Result<Vec<MessageView>,
                     .iter()
                     .filter(|l| l.0 == r.id)
                     .filter_map(|l| files.iter().find(|f| f.id == l.1))
-                    .map(|f| FileView {
-                        id: f.id,
-                        name: f.file_name.clone(),
-                        mime: f.mime.clone(),
-                        size: f.size,
-                        url: format!("/messages/{}/files/{}", r.conversation_id, f.id),
-                        image: f.is_image(),
-                    })
+                    .map(|f| FileView::of(r.conversation_id, f))
                     .collect()
             } else {
                 Vec::new()
@@ -436,12 +453,13 @@ pub async fn send(app: &App, actor: &Actor, id: i64, input: &MessageInput, files
     if text.is_empty() && files.is_empty() {
         return Err(AppError::invalid("text", "error-field-required"));
     }
-    if let Some(reply) = input.reply_to {
-        let quoted = store::message(&app.db, reply).await?;
-        if quoted.is_none_or(|q| q.conversation_id != id) {
-            return Err(AppError::invalid("reply_to", "messaging-error-reply"));
-        }
-    }
+    let quote = match input.reply_to {
+        Some(reply) => match store::message(&app.db, reply).await? {
+            Some(q) if q.conversation_id == id => Some(Quote::of(&q)),
+            _ => return Err(AppError::invalid("reply_to", "messaging-error-reply")),
+        },
+        None => None,
+    };
     let flood = app.part::<Flood>().expect("flood control is part of the app");
     flood.take(actor.person_id, app.config.messaging.messages_per_minute).map_err(|s| AppError::TooFast { retry_after: s })?;
     // Mentions: members named by id, or written as @name in the text.
@@ -456,26 +474,40 @@ pub async fn send(app: &App, actor: &Actor, id: i64, input: &MessageInput, files
     }
     let stored = attachments::store_all(app, actor, "files", files).await?;
     let mut tx = app.db.begin().await?;
-    let message = store::insert(
-        &mut tx,
-        &store::NewMessage {
-            conversation_id: id,
-            sender_id: actor.person_id,
-            body: text,
-            reply_to: input.reply_to,
-            mentions: &mentions,
-        },
-    )
-    .await?;
+    let new = store::NewMessage {
+        conversation_id: id,
+        sender_id: actor.person_id,
+        body: text,
+        reply_to: input.reply_to,
+        mentions: &mentions,
+        created_at: now,
+    };
+    let message = store::insert(&mut tx, &new).await?;
+    let mut files = Vec::with_capacity(stored.len());
     for (i, s) in stored.iter().enumerate() {
         let a = attachments::record(&mut tx, actor, s).await?;
         store::add_attachment(&mut tx, message, a, i as i64).await?;
+        files.push(FileView::of(id, &s.as_attachment(a, actor.person_id)));
     }
     kernel::activity::record(&mut tx, actor, "message_send", message).await?;
-    let staged = hub::stage(&mut tx, Signal::Message { c: id, m: message }).await?;
+    // The view is built from what was written, not read back; it travels with the signal.
+    let view = MessageView {
+        id: message,
+        conversation_id: id,
+        sender_id: actor.person_id,
+        sender_name: actor.name.clone(),
+        state: "sent",
+        body: text.to_string(),
+        reply: quote,
+        mentions,
+        files,
+        created_at: now,
+    };
+    let carried = serde_json::to_value(&view).map_err(AppError::internal)?;
+    let staged = hub::stage(&mut tx, Signal::Message { c: id, m: message, v: Some(carried) }).await?;
     tx.commit().await?;
     staged.deliver(app);
-    message_view(app, message).await?.ok_or(AppError::NotFound)
+    Ok(view)
 }
 
 /// The sender takes a message back, within the configured time.

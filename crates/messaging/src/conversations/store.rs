@@ -301,11 +301,12 @@ pub struct NewMessage<'a> {
     pub body: &'a str,
     pub reply_to: Option<i64>,
     pub mentions: &'a [i64],
+    pub created_at: i64,
 }
 
 /// Adds a message; the conversation's latest message and the sender's read mark move to it.
 pub async fn insert(tx: &mut Tx, m: &NewMessage<'_>) -> Result<i64, DbError> {
-    let now = kernel::now();
+    let now = m.created_at;
     let (id,): (i64,) = tx
         .fetch_one(
             sql("INSERT INTO messages (conversation_id, sender_id, body, reply_to, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")

@@ -554,72 +554,83 @@ db_test!(family_education_is_delivered_to_parents_and_counted, |t| {
     assert!(html.contains("陪孩子读书"));
 });
 
-db_test!(live_frames_arrive_and_a_reconnect_resumes_without_loss_or_repeats, |t| {
-    let r = region(&t).await;
-    let teacher = signed_in(&t, "teacher").await;
-    let parent = signed_in(&t, "parent").await;
-    let group = conversation(&t, &teacher, "parents").await;
-    conversation(&t, &parent, "parents").await;
-    let cookie = session_cookie(&t.base, "parent").await;
-    let mut socket = live(&t.base, &cookie, None).await;
-    let hello = frame(&mut socket, "hello").await;
-    assert_eq!(hello["unread_messages"], 0);
-    let stranger = crate::fixture::add_person(&t, "west-parent", "西区家长", Role::Parent, r.s3, None).await;
-    assert!(stranger > 0);
-    let mut west = live(&t.base, &session_cookie(&t.base, "west-parent").await, None).await;
-    frame(&mut west, "hello").await;
-    let m = sent(&t, &teacher, group, "明天春游，请准备午餐。").await;
-    let got = frame(&mut socket, "message").await;
-    no_frame(&mut west, "message").await;
-    assert_eq!(
-        (got["message"]["id"].clone(), got["message"]["body"].as_str()),
-        (m["id"].clone(), Some("明天春游，请准备午餐。"))
-    );
-    // A notice, and its read count going to the sender live.
-    let teacher_cookie = session_cookie(&t.base, "teacher").await;
-    let mut teacher_socket = live(&t.base, &teacher_cookie, None).await;
-    frame(&mut teacher_socket, "hello").await;
-    let n: Value = teacher
-        .post(t.url("/api/v1/notices"))
-        .json(&json!({ "scope": format!("class:{}:parents", t_class(&t, &teacher).await), "title": "春游通知", "body": "" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let notice = frame(&mut socket, "notice").await;
-    assert_eq!(notice["notice"]["title"], "春游通知");
-    parent.get(t.url(&format!("/api/v1/notices/{}", n["id"]))).send().await.unwrap();
-    let read = frame(&mut teacher_socket, "notice_read").await;
-    assert_eq!(read["summary"]["read"], 1);
+db_test!(
+    live_frames_arrive_and_a_reconnect_resumes_without_loss_or_repeats,
+    |c| {
+        c.messaging.max_message_chars = 4000;
+    },
+    |t| {
+        let r = region(&t).await;
+        let teacher = signed_in(&t, "teacher").await;
+        let parent = signed_in(&t, "parent").await;
+        let group = conversation(&t, &teacher, "parents").await;
+        conversation(&t, &parent, "parents").await;
+        let cookie = session_cookie(&t.base, "parent").await;
+        let mut socket = live(&t.base, &cookie, None).await;
+        let hello = frame(&mut socket, "hello").await;
+        assert_eq!(hello["unread_messages"], 0);
+        let stranger = crate::fixture::add_person(&t, "west-parent", "西区家长", Role::Parent, r.s3, None).await;
+        assert!(stranger > 0);
+        let mut west = live(&t.base, &session_cookie(&t.base, "west-parent").await, None).await;
+        frame(&mut west, "hello").await;
+        let m = sent(&t, &teacher, group, "明天春游，请准备午餐。").await;
+        let got = frame(&mut socket, "message").await;
+        no_frame(&mut west, "message").await;
+        assert_eq!(
+            (got["message"]["id"].clone(), got["message"]["body"].as_str()),
+            (m["id"].clone(), Some("明天春游，请准备午餐。"))
+        );
+        // A notice, and its read count going to the sender live.
+        let teacher_cookie = session_cookie(&t.base, "teacher").await;
+        let mut teacher_socket = live(&t.base, &teacher_cookie, None).await;
+        frame(&mut teacher_socket, "hello").await;
+        let n: Value = teacher
+            .post(t.url("/api/v1/notices"))
+            .json(&json!({ "scope": format!("class:{}:parents", t_class(&t, &teacher).await), "title": "春游通知", "body": "" }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let notice = frame(&mut socket, "notice").await;
+        assert_eq!(notice["notice"]["title"], "春游通知");
+        parent.get(t.url(&format!("/api/v1/notices/{}", n["id"]))).send().await.unwrap();
+        let read = frame(&mut teacher_socket, "notice_read").await;
+        assert_eq!(read["summary"]["read"], 1);
 
-    // The parent drops off; two messages go out; the reconnect gets exactly those.
-    let last = m["id"].as_i64().unwrap();
-    drop(socket);
-    let a = sent(&t, &teacher, group, "第一条").await;
-    let b = sent(&t, &teacher, group, "第二条").await;
-    let mut socket = live(&t.base, &cookie, Some(last)).await;
-    let first = frame(&mut socket, "message").await;
-    let second = frame(&mut socket, "message").await;
-    assert_eq!((first["message"]["id"].clone(), second["message"]["id"].clone()), (a["id"].clone(), b["id"].clone()));
-    let hello = frame(&mut socket, "hello").await;
-    assert_eq!(hello["last_id"], b["id"]);
-    no_frame(&mut socket, "message").await;
-    // A recall reaches the open socket as a change.
-    t_recall(&t, &teacher, group, b["id"].as_i64().unwrap()).await;
-    let changed = frame(&mut socket, "changed").await;
-    assert_eq!(changed["message"]["state"], "recalled");
+        // The parent drops off; two messages go out; the reconnect gets exactly those.
+        let last = m["id"].as_i64().unwrap();
+        drop(socket);
+        let a = sent(&t, &teacher, group, "第一条").await;
+        let b = sent(&t, &teacher, group, "第二条").await;
+        let mut socket = live(&t.base, &cookie, Some(last)).await;
+        let first = frame(&mut socket, "message").await;
+        let second = frame(&mut socket, "message").await;
+        assert_eq!((first["message"]["id"].clone(), second["message"]["id"].clone()), (a["id"].clone(), b["id"].clone()));
+        let hello = frame(&mut socket, "hello").await;
+        assert_eq!(hello["last_id"], b["id"]);
+        no_frame(&mut socket, "message").await;
+        // A recall reaches the open socket as a change.
+        t_recall(&t, &teacher, group, b["id"].as_i64().unwrap()).await;
+        let changed = frame(&mut socket, "changed").await;
+        assert_eq!(changed["message"]["state"], "recalled");
+        // A message too long to ride in a NOTIFY (over 8,000 bytes) is read from the database instead.
+        let long = "长".repeat(3000);
+        let m = sent(&t, &teacher, group, &long).await;
+        let got = frame(&mut socket, "message").await;
+        assert_eq!((got["message"]["id"].clone(), got["message"]["body"].as_str()), (m["id"].clone(), Some(long.as_str())));
 
-    // Another site's page cannot open the socket with the visitor's cookie.
-    let mut req = format!("{}/api/v1/live", t.base.replace("http://", "ws://")).into_client_request().unwrap();
-    req.headers_mut().insert("cookie", cookie.parse().unwrap());
-    req.headers_mut().insert("origin", "http://evil.example".parse().unwrap());
-    assert!(tokio_tungstenite::connect_async(req).await.is_err());
-    // Nor a visitor without a session.
-    let req = format!("{}/api/v1/live", t.base.replace("http://", "ws://")).into_client_request().unwrap();
-    assert!(tokio_tungstenite::connect_async(req).await.is_err());
-});
+        // Another site's page cannot open the socket with the visitor's cookie.
+        let mut req = format!("{}/api/v1/live", t.base.replace("http://", "ws://")).into_client_request().unwrap();
+        req.headers_mut().insert("cookie", cookie.parse().unwrap());
+        req.headers_mut().insert("origin", "http://evil.example".parse().unwrap());
+        assert!(tokio_tungstenite::connect_async(req).await.is_err());
+        // Nor a visitor without a session.
+        let req = format!("{}/api/v1/live", t.base.replace("http://", "ws://")).into_client_request().unwrap();
+        assert!(tokio_tungstenite::connect_async(req).await.is_err());
+    }
+);
 
 async fn t_class(t: &TestApp, teacher: &Client) -> i64 {
     let me: Value = teacher.get(t.url("/api/v1/notices/scopes")).send().await.unwrap().json().await.unwrap();
