@@ -11,12 +11,12 @@
 //!   storage with the right hash and size;
 //! - `marking`: a 60-student class's marking page and statistics page, fetched repeatedly.
 
+#[path = "common/school.rs"]
+mod school;
+
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use directory::classes::model::ClassInput;
-use directory::org::model::UnitInput;
-use directory::people::model::NewPerson;
-use kernel::auth::{Credential, Role};
+use kernel::auth::Credential;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -118,56 +118,15 @@ fn main() -> anyhow::Result<()> {
     })
 }
 
-async fn open_app() -> anyhow::Result<kernel::App> {
-    let config = kernel::config::Config::load(None)?;
-    let db = kernel::db::Db::open(&config.database_url()).await?;
-    db.migrate().await?;
-    server::app(config, db)
-}
-
 async fn setup(plan_file: &Path, classes: usize, students: usize, homework: usize) -> anyhow::Result<()> {
-    let app = open_app().await?;
+    let app = school::open_app().await?;
     let db = &app.db;
     let today = kernel::today(app.config.display_utc_offset_minutes);
-    let year = directory::codes::school_year_of(today);
     let mut tx = db.begin().await?;
-    let unit = |kind: &str, name: &str, code: &str, school_type: &str| UnitInput {
-        kind: kind.into(),
-        name: name.into(),
-        code: code.into(),
-        school_type: school_type.into(),
-        urban_rural: if kind == "school" { "111".into() } else { String::new() },
-    };
-    let city = directory::org::store::create(&mut tx, None, &unit("city", "压测市", "429800", "")).await?;
-    let city = directory::org::store::get_in(&mut tx, city).await?.context("city")?;
-    let school = directory::org::store::create(&mut tx, Some(&city), &unit("school", "压测中学", "2142980001", "311")).await?;
-    let mut class_ids = Vec::new();
-    let mut teachers = Vec::new();
-    let mut class_students: Vec<Vec<i64>> = Vec::new();
-    for c in 0..classes {
-        let input = ClassInput {
-            kind: "administrative".into(),
-            stage: "junior".into(),
-            entry_year: year - (c % 3) as i64,
-            number: (c / 3 + 1) as i64,
-            name: String::new(),
-            subject: String::new(),
-        };
-        let class = directory::classes::store::create(&mut tx, school, &input).await?;
-        let teacher =
-            directory::people::store::create(&mut tx, &NewPerson { name: format!("教师{c}"), ..Default::default() }).await?;
-        directory::people::store::assign(&mut tx, teacher, Role::Teacher, school, Some(class), Some("数学"), today).await?;
-        let mut members = Vec::new();
-        for s in 0..students {
-            let p = NewPerson { name: format!("学生{c}-{s}"), ..Default::default() };
-            let id = directory::people::store::create(&mut tx, &p).await?;
-            directory::people::store::assign(&mut tx, id, Role::Student, school, Some(class), None, today).await?;
-            members.push(id);
-        }
-        class_ids.push(class);
-        teachers.push(teacher);
-        class_students.push(members);
-    }
+    let (_, seeded) = school::seed(&mut tx, ("压测市", "429800"), ("压测中学", "2142980001"), classes, students, today).await?;
+    let class_ids: Vec<i64> = seeded.iter().map(|c| c.id).collect();
+    let teachers: Vec<i64> = seeded.iter().map(|c| c.teacher).collect();
+    let class_students: Vec<Vec<i64>> = seeded.into_iter().map(|c| c.students).collect();
     tx.commit().await?;
     let token_for = |person: i64| {
         let app = app.clone();
@@ -437,7 +396,7 @@ async fn rush(
 }
 
 async fn verify(acks_file: &Path) -> anyhow::Result<()> {
-    let app = open_app().await?;
+    let app = school::open_app().await?;
     let text = std::fs::read_to_string(acks_file)?;
     let (mut checked, mut lost) = (0, 0);
     for line in text.lines().filter(|l| !l.is_empty()) {

@@ -17,10 +17,11 @@
 //! Each measured figure is printed as a `RESULT …` line (key=value), and each target as a
 //! `VERDICT …` line with PASS or FAIL, which bench/messaging.sh gathers into its summary.
 
+#[path = "common/school.rs"]
+mod school;
+
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use directory::classes::model::ClassInput;
-use directory::org::model::UnitInput;
 use directory::people::model::{NewPerson, Relation};
 use futures_util::StreamExt;
 use kernel::auth::Role;
@@ -179,19 +180,11 @@ fn main() -> anyhow::Result<()> {
 // ---------------------------------------------------------------------------------------------
 // setup
 
-async fn open_app() -> anyhow::Result<kernel::App> {
-    let config = kernel::config::Config::load(None)?;
-    let db = kernel::db::Db::open(&config.database_url()).await?;
-    db.migrate().await?;
-    server::app(config, db)
-}
-
 async fn setup(plan_file: &Path, classes: usize, students: usize, parents: usize) -> anyhow::Result<()> {
     let started = Instant::now();
-    let app = open_app().await?;
+    let app = school::open_app().await?;
     let db = &app.db;
     let today = kernel::today(app.config.display_utc_offset_minutes);
-    let year = directory::codes::school_year_of(today);
     let meta = kernel::web::RequestMeta {
         ip: "127.0.0.1".into(),
         user_agent: "messaging_bench".into(),
@@ -201,47 +194,25 @@ async fn setup(plan_file: &Path, classes: usize, students: usize, parents: usize
         path: "/api/v1/auth/login".into(),
     };
     let mut tx = db.begin().await?;
-    let unit = |kind: &str, name: &str, code: &str, school_type: &str| UnitInput {
-        kind: kind.into(),
-        name: name.into(),
-        code: code.into(),
-        school_type: school_type.into(),
-        urban_rural: if kind == "school" { "111".into() } else { String::new() },
-    };
-    let city = directory::org::store::create(&mut tx, None, &unit("city", "消息压测市", "429700", "")).await?;
-    let city = directory::org::store::get_in(&mut tx, city).await?.context("city")?;
-    let school =
-        directory::org::store::create(&mut tx, Some(&city), &unit("school", "消息压测中学", "2142970001", "311")).await?;
+    let (school, seeded) =
+        school::seed(&mut tx, ("消息压测市", "429700"), ("消息压测中学", "2142970001"), classes, students, today).await?;
     let admin_id =
         directory::people::store::create(&mut tx, &NewPerson { name: "校管理员".into(), ..Default::default() }).await?;
     directory::people::store::assign(&mut tx, admin_id, Role::SchoolAdmin, school, None, None, today).await?;
     let admin = Who { id: admin_id, token: directory::accounts::sessions::create(&mut tx, &app, admin_id, &meta, true).await? };
+    let session = async |tx: &mut kernel::db::Tx, id: i64| -> anyhow::Result<Who> {
+        Ok(Who { id, token: directory::accounts::sessions::create(tx, &app, id, &meta, true).await? })
+    };
     let mut class_ids = Vec::new();
     let mut members: Vec<Vec<Who>> = Vec::new();
     let mut all_students = Vec::new();
-    for c in 0..classes {
-        let input = ClassInput {
-            kind: "administrative".into(),
-            stage: "junior".into(),
-            entry_year: year - (c % 3) as i64,
-            number: (c / 3 + 1) as i64,
-            name: String::new(),
-            subject: String::new(),
-        };
-        let class = directory::classes::store::create(&mut tx, school, &input).await?;
-        let teacher =
-            directory::people::store::create(&mut tx, &NewPerson { name: format!("教师{c}"), ..Default::default() }).await?;
-        directory::people::store::assign(&mut tx, teacher, Role::Teacher, school, Some(class), Some("数学"), today).await?;
-        let mut list =
-            vec![Who { id: teacher, token: directory::accounts::sessions::create(&mut tx, &app, teacher, &meta, true).await? }];
-        for s in 0..students {
-            let p = NewPerson { name: format!("学生{c}-{s}"), ..Default::default() };
-            let id = directory::people::store::create(&mut tx, &p).await?;
-            directory::people::store::assign(&mut tx, id, Role::Student, school, Some(class), None, today).await?;
-            list.push(Who { id, token: directory::accounts::sessions::create(&mut tx, &app, id, &meta, true).await? });
+    for class in seeded {
+        let mut list = vec![session(&mut tx, class.teacher).await?];
+        for id in class.students {
+            list.push(session(&mut tx, id).await?);
             all_students.push(id);
         }
-        class_ids.push(class);
+        class_ids.push(class.id);
         members.push(list);
     }
     let mut parent_list = Vec::new();
