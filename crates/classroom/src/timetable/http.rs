@@ -93,6 +93,20 @@ struct WeekCell {
     changed: bool,
 }
 
+/// A personal week's cells: each lesson's subject and room, with `detail` (its class for a
+/// teacher's week, its teacher for a class's).
+fn week_cells<'a>(
+    lessons: impl Iterator<Item = &'a super::WeekLesson>,
+    detail: impl Fn(&super::WeekLesson) -> String,
+) -> Vec<(i64, i64, WeekCell)> {
+    lessons
+        .map(|l| {
+            let cell = WeekCell { subject: l.subject_name.clone(), detail: detail(l), room: l.room.clone(), changed: false };
+            (l.weekday, l.period, cell)
+        })
+        .collect()
+}
+
 struct WeekRow {
     period: i64,
     time: String,
@@ -288,19 +302,8 @@ async fn render_home(
         let teaching = matches!(actor.role, Role::Teacher | Role::HeadTeacher);
         let bells = super::bells(app, actor.unit_id, term.id).await?;
         if teaching {
-            let mine: Vec<_> = lessons.iter().filter(|l| l.teacher_id == Some(actor.person_id)).collect();
-            let cells: Vec<_> = mine
-                .iter()
-                .map(|l| {
-                    let c = WeekCell {
-                        subject: l.subject_name.clone(),
-                        detail: l.class.clone(),
-                        room: l.room.clone(),
-                        changed: false,
-                    };
-                    (l.weekday, l.period, c)
-                })
-                .collect();
+            let mine = lessons.iter().filter(|l| l.teacher_id == Some(actor.person_id));
+            let cells = week_cells(mine, |l| l.class.clone());
             weeks.push(grid(ctx, ctx.t("timetable-my-week"), "my-week", bells.as_ref(), &cells, today));
             // The classes they teach or lead are told of their timetables' changes too.
             let mut class_ids: Vec<i64> = actor.class_ids.iter().chain(&actor.head_class_ids).copied().collect();
@@ -341,18 +344,7 @@ async fn render_home(
                     name = format!("{} · {name}", names.join("、"));
                 }
                 let cls_bells = super::bells(app, class.school_id, term.id).await?;
-                let cells: Vec<_> = of_class
-                    .iter()
-                    .map(|l| {
-                        let c = WeekCell {
-                            subject: l.subject_name.clone(),
-                            detail: l.teacher.clone(),
-                            room: l.room.clone(),
-                            changed: false,
-                        };
-                        (l.weekday, l.period, c)
-                    })
-                    .collect();
+                let cells = week_cells(of_class.iter().copied(), |l| l.teacher.clone());
                 weeks.push(grid(ctx, name.clone(), &format!("class-week-{class_id}"), cls_bells.as_ref(), &cells, today));
                 if let Some(t) = super::store::timetable(&app.db, class_id, term.id).await?
                     && let Some(p) = super::store::latest_publication(&app.db, t.id).await?
