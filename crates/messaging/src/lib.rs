@@ -39,11 +39,12 @@ pub fn nav() -> Vec<NavLink> {
 
 /// The state messaging keeps for the life of the process.
 pub fn parts(app: App) -> App {
-    app.with_part(hub::Hub::default()).with_part(conversations::Flood::default())
+    app.with_part(hub::Hub::default()).with_part(conversations::Flood::default()).with_part(live::SessionWatch::default())
 }
 
-/// Background work: the cluster listener, due family-education deliveries, groups nobody has
-/// opened lately brought in step with the roster, and messages past retention deleted.
+/// Background work: the cluster listener, the sessions of open live connections, due
+/// family-education deliveries, groups nobody has opened lately brought in step with the roster,
+/// and messages past retention deleted.
 pub fn spawn_background(app: App) {
     let _listener = hub::spawn_listener(app.clone());
     tokio::spawn(async move {
@@ -53,6 +54,9 @@ pub fn spawn_background(app: App) {
             tick.tick().await;
             if !app.is_ready() {
                 continue;
+            }
+            if let Err(e) = live::check_sessions(&app).await {
+                tracing::warn!(error = %e, "could not check the sessions of open live connections");
             }
             match family::send_due(&app).await {
                 Ok(n) if n > 0 => tracing::info!(deliveries = n, "family-education deliveries sent"),

@@ -137,7 +137,8 @@ pub fn app(config: Config, db: Db) -> anyhow::Result<App> {
     let app = App::new(config, db, storage, nav)
         .with_part(library)
         .with_part(previews)
-        .with_part(library::uploads::UnitUsage::default());
+        .with_part(library::uploads::UnitUsage::default())
+        .with_part(directory::accounts::sessions::Touches::default());
     Ok(messaging::parts(app))
 }
 
@@ -150,10 +151,15 @@ pub async fn serve(
     let router = router(app.clone(), metrics);
     library::search::spawn_sync(app.clone());
     messaging::spawn_background(app.clone());
-    spawn_housekeeping(app);
+    directory::accounts::sessions::spawn_touches(app.clone());
+    spawn_housekeeping(app.clone());
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    // The sessions seen since the last flush keep their activity across a restart.
+    if let Some(touches) = app.part::<directory::accounts::sessions::Touches>() {
+        touches.flush(&app.db).await?;
+    }
     Ok(())
 }
 

@@ -1,5 +1,6 @@
 //! Sessions in the database (any node can serve any request), found by the hash of the cookie's token.
-//! Idle and absolute timeouts as configured; `last_seen_at` is written at most once a minute.
+//! Idle and absolute timeouts as configured; `last_seen_at` is written at most once a minute, in
+//! batches ([`Touches`]).
 
 use super::{SESSION_COOKIE, actor, tokens};
 use axum::extract::{Request, State};
@@ -8,8 +9,9 @@ use axum::middleware::Next;
 use axum::response::Response;
 use kernel::App;
 use kernel::auth::{Actor, Cache, Credential};
-use kernel::db::{Db, DbError, Tx, sql};
+use kernel::db::{Db, DbError, Tx, sql, sql_in};
 use kernel::web::{RequestMeta, cookie};
+use std::collections::HashSet;
 
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct Session {
@@ -68,6 +70,23 @@ pub async fn find(db: &Db, app: &App, token: &str) -> Result<Option<Session>, Db
     .await
 }
 
+/// Of these token hashes, those whose session still stands by the rule of [`find`]: a node checks
+/// the sessions of all its open sockets at once, a thousand to a statement.
+pub async fn standing(db: &Db, app: &App, hashes: &[String]) -> Result<HashSet<String>, DbError> {
+    let now = kernel::now();
+    let idle_since = now - app.config.session.idle_minutes * 60;
+    let mut out = HashSet::with_capacity(hashes.len());
+    for chunk in hashes.chunks(1000) {
+        // The bounds are integers computed here, so they go into the text; the hashes are bound.
+        let prefix = format!(
+            "SELECT token_hash FROM sessions WHERE revoked_at IS NULL AND expires_at > {now} AND last_seen_at > {idle_since} AND token_hash"
+        );
+        let rows: Vec<(String,)> = db.fetch_all(sql_in(db.dialect(), &prefix, chunk)).await?;
+        out.extend(rows.into_iter().map(|(h,)| h));
+    }
+    Ok(out)
+}
+
 pub async fn list(db: &Db, person_id: i64) -> Result<Vec<Session>, DbError> {
     db.fetch_all(
         sql(format!(
@@ -98,6 +117,51 @@ pub async fn set_role(db: &Db, session_id: i64, role_id: i64) -> Result<(), DbEr
 
 pub async fn complete_second_factor(db: &Db, session_id: i64) -> Result<(), DbError> {
     db.execute(sql("UPDATE sessions SET second_factor = TRUE WHERE id = $1").bind(session_id)).await.map(|_| ())
+}
+
+/// Sessions seen since the last flush. Their `last_seen_at` is written together every
+/// [`Touches::EVERY`], one statement a thousand sessions, rather than one write each: a request
+/// never waits for the write lock (a large import may hold SQLite's for a minute), and ten
+/// thousand active people do not make ten thousand write transactions a minute. A touch lost in
+/// a crash only shortens that session's idle timeout by as much.
+#[derive(Default)]
+pub struct Touches {
+    seen: std::sync::Mutex<HashSet<i64>>,
+}
+
+impl Touches {
+    pub const EVERY: std::time::Duration = std::time::Duration::from_secs(15);
+
+    pub fn note(&self, session_id: i64) {
+        self.seen.lock().expect("touches lock").insert(session_id);
+    }
+
+    /// Writes the noted sessions' `last_seen_at` (now); returns how many.
+    pub async fn flush(&self, db: &Db) -> Result<usize, DbError> {
+        let ids: Vec<i64> = std::mem::take(&mut *self.seen.lock().expect("touches lock")).into_iter().collect();
+        let now = kernel::now();
+        for chunk in ids.chunks(1000) {
+            // `now` is an integer computed here; the ids are bound.
+            db.execute(sql_in(db.dialect(), &format!("UPDATE sessions SET last_seen_at = {now} WHERE id"), chunk)).await?;
+        }
+        Ok(ids.len())
+    }
+}
+
+/// Writes the noted session touches every [`Touches::EVERY`] for the life of the process.
+pub fn spawn_touches(app: App) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Touches::EVERY);
+        loop {
+            tick.tick().await;
+            if app.is_ready()
+                && let Some(touches) = app.part::<Touches>()
+                && let Err(e) = touches.flush(&app.db).await
+            {
+                tracing::warn!(error = %e, "cannot record session activity");
+            }
+        }
+    });
 }
 
 /// A session that still waits for its TOTP code: it reaches only the code page.
@@ -178,14 +242,7 @@ async fn session_actor(app: &App, token: &str) -> Result<Resolved, DbError> {
     let Some(session) = find(&app.db, app, token).await? else { return Ok(Resolved::Nobody) };
     let now = kernel::now();
     if now - session.last_seen_at > 60 {
-        // In the background: a request never waits for the write lock (a large import may hold
-        // SQLite's for a minute), and a missed touch only shortens the idle timeout by a minute.
-        let (db, id) = (app.db.clone(), session.id);
-        tokio::spawn(async move {
-            if let Err(e) = db.execute(sql("UPDATE sessions SET last_seen_at = $1 WHERE id = $2").bind(now).bind(id)).await {
-                tracing::warn!(error = %e, "cannot record session activity");
-            }
-        });
+        app.part::<Touches>().expect("session touches are part of the app").note(session.id);
     }
     let totp_on: Option<(bool,)> =
         app.db.fetch_optional(sql("SELECT totp_enabled FROM people WHERE id = $1").bind(session.person_id)).await?;

@@ -174,6 +174,34 @@ db_test!(sessions_can_be_listed_and_revoked, |t| {
     assert_eq!(c.delete(t.url(&format!("/api/v1/sessions/{mine}"))).send().await.unwrap().status(), 404);
 });
 
+db_test!(session_activity_is_written_in_batches_and_idle_sessions_end, |t| {
+    use kernel::db::sql;
+    region(&t).await;
+    let c = signed_in(&t, "auditor").await;
+    let db = &t.app.db;
+    let touches = t.app.part::<directory::accounts::sessions::Touches>().unwrap();
+    touches.flush(db).await.unwrap();
+    let (id, person): (i64, i64) = db.fetch_one(sql("SELECT id, person_id FROM sessions")).await.unwrap();
+    // Last seen ten minutes ago: the next request that loads the session notes a touch, written
+    // with the next flush rather than by the request.
+    let ten_minutes_ago = kernel::now() - 600;
+    db.execute(sql("UPDATE sessions SET last_seen_at = $1 WHERE id = $2").bind(ten_minutes_ago).bind(id)).await.unwrap();
+    t.app.actors.forget_person(person);
+    assert_eq!(c.get(t.url("/api/v1/me")).send().await.unwrap().status(), 200);
+    let seen = |db: kernel::db::Db| async move {
+        let (at,): (i64,) = db.fetch_one(sql("SELECT last_seen_at FROM sessions WHERE id = $1").bind(id)).await.unwrap();
+        at
+    };
+    assert_eq!(seen(db.clone()).await, ten_minutes_ago);
+    assert_eq!(touches.flush(db).await.unwrap(), 1);
+    assert!(seen(db.clone()).await >= kernel::now() - 5);
+    assert_eq!(touches.flush(db).await.unwrap(), 0, "a flush writes each touch once");
+    // Past the idle timeout (30 minutes by default) the session no longer signs anyone in.
+    db.execute(sql("UPDATE sessions SET last_seen_at = $1 WHERE id = $2").bind(kernel::now() - 31 * 60).bind(id)).await.unwrap();
+    t.app.actors.forget_person(person);
+    assert_eq!(c.get(t.url("/api/v1/me")).send().await.unwrap().status(), 401);
+});
+
 db_test!(role_switch_and_language_are_remembered, |t| {
     let r = region(&t).await;
     // The teacher is also a parent of a student at another school.

@@ -632,6 +632,34 @@ db_test!(
     }
 );
 
+db_test!(a_live_socket_ends_with_its_session, |t| {
+    use kernel::db::sql;
+    let r = region(&t).await;
+    let teacher = session_cookie(&t.base, "teacher").await;
+    let parent = session_cookie(&t.base, "parent").await;
+    let mut teacher_socket = live(&t.base, &teacher, None).await;
+    let mut parent_socket = live(&t.base, &parent, None).await;
+    frame(&mut teacher_socket, "hello").await;
+    frame(&mut parent_socket, "hello").await;
+    // One check for every open socket: both sessions stand, nothing ends.
+    assert_eq!(messaging::live::check_sessions(&t.app).await.unwrap(), 0);
+    no_frame(&mut teacher_socket, "signed_out").await;
+    // The teacher's session is revoked (from another device): the next check ends their socket,
+    // and only theirs.
+    let revoke = |person: i64| sql("UPDATE sessions SET revoked_at = $1 WHERE person_id = $2").bind(kernel::now()).bind(person);
+    t.app.db.execute(revoke(r.teacher)).await.unwrap();
+    assert_eq!(messaging::live::check_sessions(&t.app).await.unwrap(), 1);
+    frame(&mut teacher_socket, "signed_out").await;
+    no_frame(&mut parent_socket, "signed_out").await;
+    // A socket opened with a session that has ended by the time it is checked ends as well.
+    let mut second = live(&t.base, &parent, None).await;
+    frame(&mut second, "hello").await;
+    t.app.db.execute(revoke(r.parent)).await.unwrap();
+    assert_eq!(messaging::live::check_sessions(&t.app).await.unwrap(), 1, "one session newly ended, with two sockets");
+    frame(&mut second, "signed_out").await;
+    frame(&mut parent_socket, "signed_out").await;
+});
+
 async fn t_class(t: &TestApp, teacher: &Client) -> i64 {
     let me: Value = teacher.get(t.url("/api/v1/notices/scopes")).send().await.unwrap().json().await.unwrap();
     me["scopes"][0]["scope"].as_str().unwrap().split(':').nth(1).unwrap().parse().unwrap()
