@@ -171,9 +171,7 @@ pub async fn sync_stale(app: &App, older_than_seconds: i64, batch: i64) -> Resul
 /// The conversation, if the actor is a member of it. Non-members get NotFound: they do not learn
 /// that it exists.
 pub async fn member_of(app: &App, actor: &Actor, id: i64) -> Result<(Conversation, Member), AppError> {
-    let c = store::get(&app.db, id).await?.ok_or(AppError::NotFound)?;
-    let m = store::member(&app.db, id, actor.person_id).await?.ok_or(AppError::NotFound)?;
-    Ok((c, m))
+    store::membership(&app.db, id, actor.person_id).await?.ok_or(AppError::NotFound)
 }
 
 /// People the actor may start a direct message with, by the configured policy: (id, name), by name.

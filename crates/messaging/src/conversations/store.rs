@@ -15,7 +15,18 @@ pub struct Conversation {
     pub synced_at: i64,
 }
 
-const CONVERSATION: &str = "SELECT c.id, c.kind, c.group_key, c.school_id, c.school_path, c.class_id, c.muted, c.last_message_id, c.synced_at FROM conversations c";
+macro_rules! conversation_columns {
+    () => {
+        "c.id, c.kind, c.group_key, c.school_id, c.school_path, c.class_id, c.muted, c.last_message_id, c.synced_at"
+    };
+}
+macro_rules! member_columns {
+    () => {
+        "m.person_id, p.name, m.is_owner, m.muted_until, m.last_read_id"
+    };
+}
+
+const CONVERSATION: &str = concat!("SELECT ", conversation_columns!(), " FROM conversations c");
 
 pub async fn get(db: &Db, id: i64) -> Result<Option<Conversation>, DbError> {
     db.fetch_optional(sql(format!("{CONVERSATION} WHERE c.id = $1")).bind(id)).await
@@ -88,12 +99,39 @@ impl Member {
     }
 }
 
-const MEMBER: &str = "SELECT m.person_id, p.name, m.is_owner, m.muted_until, m.last_read_id FROM conversation_members m \
-                      JOIN people p ON p.id = m.person_id";
+const MEMBER: &str =
+    concat!("SELECT ", member_columns!(), " FROM conversation_members m JOIN people p ON p.id = m.person_id");
 
 pub async fn member(db: &Db, conversation: i64, person: i64) -> Result<Option<Member>, DbError> {
     db.fetch_optional(sql(format!("{MEMBER} WHERE m.conversation_id = $1 AND m.person_id = $2")).bind(conversation).bind(person))
         .await
+}
+
+/// A conversation and one of its members, in one query: every read and write of a conversation
+/// starts with it.
+pub async fn membership(db: &Db, conversation: i64, person: i64) -> Result<Option<(Conversation, Member)>, DbError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        conversation: Conversation,
+        #[sqlx(flatten)]
+        member: Member,
+    }
+    let row: Option<Row> = db
+        .fetch_optional(
+            sql(concat!(
+                "SELECT ",
+                conversation_columns!(),
+                ", ",
+                member_columns!(),
+                " FROM conversations c JOIN conversation_members m ON m.conversation_id = c.id \
+                 JOIN people p ON p.id = m.person_id WHERE c.id = $1 AND m.person_id = $2"
+            ))
+            .bind(conversation)
+            .bind(person),
+        )
+        .await?;
+    Ok(row.map(|r| (r.conversation, r.member)))
 }
 
 /// Owners first, then by name.
