@@ -99,8 +99,7 @@ impl Member {
     }
 }
 
-const MEMBER: &str =
-    concat!("SELECT ", member_columns!(), " FROM conversation_members m JOIN people p ON p.id = m.person_id");
+const MEMBER: &str = concat!("SELECT ", member_columns!(), " FROM conversation_members m JOIN people p ON p.id = m.person_id");
 
 pub async fn member(db: &Db, conversation: i64, person: i64) -> Result<Option<Member>, DbError> {
     db.fetch_optional(sql(format!("{MEMBER} WHERE m.conversation_id = $1 AND m.person_id = $2")).bind(conversation).bind(person))
