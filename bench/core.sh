@@ -24,6 +24,8 @@
 set -Eeuo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=bench/lib.sh
+source "$REPO/bench/lib.sh"
 BACKENDS="${BENCH_BACKENDS:-sqlite postgres}"
 DURATION="${BENCH_DURATION:-20}"
 REPS="${BENCH_REPS:-3}"
@@ -52,15 +54,6 @@ SERVER_PID=""
 BG_PIDS=()
 DATABASES=()
 
-stop_server() {
-    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    SERVER_PID=""
-}
 
 drop_database() {
     dropdb -h "$HOST" -p "$PGPORT_" -U "$PGUSER_" --if-exists --force "$1" >/dev/null 2>&1 || true
@@ -199,8 +192,6 @@ track() {
 # quiet, i.e. less than 20% of one core busy over 2 s while our server is idle. Other work on the
 # same 2 cores (builds, browser tests) depresses every figure.
 QUIET_WAIT="${BENCH_QUIET_WAIT:-300}"
-# shellcheck source=bench/lib.sh
-source "$REPO/bench/lib.sh"
 
 # run_wrk NAME ARGS... : runs wrk (timed), keeps its output in logs/NAME.txt, prints the RESULT line
 run_wrk() {

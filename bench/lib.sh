@@ -17,3 +17,15 @@ wait_quiet() {
         sleep 3
     done
 }
+
+# Stops the server started as SERVER_PID: SIGTERM, up to SERVER_STOP_WAIT (default 5) seconds
+# for it to finish its work and exit, then SIGKILL.
+stop_server() {
+    if [[ -n "${SERVER_PID:-}" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        for _ in $(seq $((${SERVER_STOP_WAIT:-5} * 10))); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    SERVER_PID=""
+}

@@ -36,6 +36,8 @@
 set -Eeuo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=bench/lib.sh
+source "$REPO/bench/lib.sh"
 BACKENDS="${BENCH_BACKENDS:-postgres sqlite}"
 CLASSES="${BENCH_CLASSES:-167}"
 STUDENTS="${BENCH_STUDENTS:-59}"
@@ -53,21 +55,10 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target}"
 URL="http://127.0.0.1:$PORT"
 
 say() { printf '%s\n' "$*"; }
-# shellcheck source=bench/lib.sh
-source "$REPO/bench/lib.sh"
 
 WORK="$(mktemp -d "${BENCH_WORK_DIR:-${TMPDIR:-/tmp}}/hanlin-bench-messaging.XXXXXX")"
 DATABASE="hanlin_bench_messaging_$$"
 SERVER_PID=""
-stop_server() {
-    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    SERVER_PID=""
-}
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM

@@ -50,6 +50,8 @@
 set -Eeuo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=bench/lib.sh
+source "$REPO/bench/lib.sh"
 BACKENDS="${BENCH_BACKENDS:-sqlite postgres}"
 STUDENTS="${BENCH_STUDENTS:-1000000}"
 STATS_ONLY="${BENCH_STATS_ONLY:-}"
@@ -90,15 +92,8 @@ SERVER_PID=""
 BG_PIDS=()
 DATABASES=()
 
-stop_server() {
-    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        for _ in $(seq 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    SERVER_PID=""
-}
+# The server gets up to 10 s to stop (stop_server in lib.sh).
+SERVER_STOP_WAIT=10
 
 drop_database() {
     dropdb -h "$HOST" -p "$PGPORT_" -U "$PGUSER_" --if-exists --force "$1" >/dev/null 2>&1 || true
@@ -234,8 +229,6 @@ track() {
 }
 
 # Before each measurement, wait_quiet (lib.sh) waits for a quiet machine.
-# shellcheck source=bench/lib.sh
-source "$REPO/bench/lib.sh"
 
 # Prepares backend $1's data dir (DATA) and, for PostgreSQL, database (DB_URL, CURRENT_DB).
 # With BENCH_KEEP_DATA they are DIR/<backend> and hanlin_bench_roster_keep_<backend>, kept on exit;
