@@ -25,9 +25,9 @@ const BUREAU: &[Role] = &[Role::RegionAdmin, Role::SchoolAdmin, Role::Researcher
 
 pub fn nav() -> Vec<NavLink> {
     vec![
-        NavLink { key: "nav-timetable", href: "/timetable", roles: &Role::ALL },
-        NavLink { key: "nav-homework", href: "/homework", roles: SCHOOL_LIFE },
-        NavLink { key: "nav-questions", href: "/questions", roles: SCHOOL_LIFE },
-        NavLink { key: "nav-homework-load", href: "/homework/load", roles: BUREAU },
+        NavLink { key: "nav-timetable", href: "/timetable", roles: &Role::ALL, only: None },
+        NavLink { key: "nav-homework", href: "/homework", roles: SCHOOL_LIFE, only: None },
+        NavLink { key: "nav-questions", href: "/questions", roles: SCHOOL_LIFE, only: None },
+        NavLink { key: "nav-homework-load", href: "/homework/load", roles: BUREAU, only: None },
     ]
 }

@@ -38,11 +38,11 @@ const AUDITORS: &[Role] = &[Role::RegionAdmin, Role::SchoolAdmin, Role::Auditor]
 /// The directory's entries in the one navigation.
 pub fn nav() -> Vec<NavLink> {
     vec![
-        NavLink { key: "nav-home", href: "/", roles: EVERYONE },
-        NavLink { key: "nav-org", href: "/org", roles: BUREAU },
-        NavLink { key: "nav-people", href: "/people", roles: ADMINS },
-        NavLink { key: "nav-audit", href: "/audit", roles: AUDITORS },
-        NavLink { key: "nav-calendar", href: "/calendar", roles: BUREAU },
-        NavLink { key: "nav-account", href: "/account", roles: EVERYONE },
+        NavLink { key: "nav-home", href: "/", roles: EVERYONE, only: None },
+        NavLink { key: "nav-org", href: "/org", roles: BUREAU, only: None },
+        NavLink { key: "nav-people", href: "/people", roles: ADMINS, only: None },
+        NavLink { key: "nav-audit", href: "/audit", roles: AUDITORS, only: None },
+        NavLink { key: "nav-calendar", href: "/calendar", roles: BUREAU, only: None },
+        NavLink { key: "nav-account", href: "/account", roles: EVERYONE, only: None },
     ]
 }

@@ -22,12 +22,14 @@ const MAX_FORM_BYTES: usize = 64 * 1024;
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
-/// A navigation entry an area contributes: label key, link, and the roles that see it.
+/// A navigation entry an area contributes: label key, link, the roles that see it, and, where a
+/// role is not enough (a page for the region's top unit only), the test its page applies.
 #[derive(Debug, Clone)]
 pub struct NavLink {
     pub key: &'static str,
     pub href: &'static str,
     pub roles: &'static [Role],
+    pub only: Option<fn(&Actor) -> bool>,
 }
 
 /// Facts about the request gathered before any handler runs.
@@ -223,7 +225,7 @@ impl PageContext {
             Some(a) => app
                 .nav
                 .iter()
-                .filter(|l| l.roles.contains(&a.role))
+                .filter(|l| l.roles.contains(&a.role) && l.only.is_none_or(|only| only(a)))
                 .map(|l| NavItem {
                     label: app.i18n.t(locale, l.key),
                     href: l.href,

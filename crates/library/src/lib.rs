@@ -41,11 +41,16 @@ const REVIEWERS: &[Role] = &[Role::RegionAdmin, Role::SchoolAdmin, Role::Reviewe
 
 pub fn nav() -> Vec<NavLink> {
     vec![
-        NavLink { key: "nav-library", href: "/library", roles: EVERYONE },
-        NavLink { key: "nav-library-mine", href: "/library/mine", roles: CONTRIBUTORS },
-        NavLink { key: "nav-library-favourites", href: "/library/favourites", roles: EVERYONE },
-        NavLink { key: "nav-library-packages", href: "/library/packages", roles: CONTRIBUTORS },
-        NavLink { key: "nav-library-review", href: "/library/review", roles: REVIEWERS },
-        NavLink { key: "nav-library-harvest", href: "/library/harvest", roles: &[Role::RegionAdmin] },
+        NavLink { key: "nav-library", href: "/library", roles: EVERYONE, only: None },
+        NavLink { key: "nav-library-mine", href: "/library/mine", roles: CONTRIBUTORS, only: None },
+        NavLink { key: "nav-library-favourites", href: "/library/favourites", roles: EVERYONE, only: None },
+        NavLink { key: "nav-library-packages", href: "/library/packages", roles: CONTRIBUTORS, only: None },
+        NavLink { key: "nav-library-review", href: "/library/review", roles: REVIEWERS, only: None },
+        NavLink {
+            key: "nav-library-harvest",
+            href: "/library/harvest",
+            roles: &[Role::RegionAdmin],
+            only: Some(harvest::may_manage),
+        },
     ]
 }

@@ -30,10 +30,10 @@ const ADMINS: &[Role] = &[Role::RegionAdmin, Role::SchoolAdmin];
 
 pub fn nav() -> Vec<NavLink> {
     vec![
-        NavLink { key: "nav-messages", href: "/messages", roles: CHATTING },
-        NavLink { key: "nav-notices", href: "/notices", roles: &Role::ALL },
-        NavLink { key: "nav-family", href: "/family", roles: ADMINS },
-        NavLink { key: "nav-reports", href: "/messages/reports", roles: ADMINS },
+        NavLink { key: "nav-messages", href: "/messages", roles: CHATTING, only: None },
+        NavLink { key: "nav-notices", href: "/notices", roles: &Role::ALL, only: None },
+        NavLink { key: "nav-family", href: "/family", roles: ADMINS, only: None },
+        NavLink { key: "nav-reports", href: "/reports", roles: ADMINS, only: None },
     ]
 }
 

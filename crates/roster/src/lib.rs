@@ -20,5 +20,5 @@ pub fn routes() -> Router<App> {
 const ROSTER: &[Role] = &[Role::RegionAdmin, Role::SchoolAdmin, Role::Researcher, Role::Reviewer, Role::Auditor];
 
 pub fn nav() -> Vec<NavLink> {
-    vec![NavLink { key: "nav-roster", href: "/roster", roles: ROSTER }]
+    vec![NavLink { key: "nav-roster", href: "/roster", roles: ROSTER, only: None }]
 }

@@ -78,6 +78,30 @@ db_test!(each_role_gets_its_home_page, |t| {
     );
 });
 
+db_test!(every_navigation_entry_opens_for_the_roles_that_see_it, |t| {
+    region(&t).await;
+    for login in ["city-admin", "d1-admin", "auditor", "s1-admin", "teacher", "head", "student", "parent"] {
+        let c = signed_in(&t, login).await;
+        let home = c.get(t.url("/")).send().await.unwrap().text().await.unwrap();
+        let nav = &home[home.find("<nav id=\"nav\"").unwrap()..];
+        let nav = &nav[..nav.find("</nav>").unwrap()];
+        let links: Vec<&str> = nav.split("<li><a href=\"").skip(1).map(|rest| &rest[..rest.find('"').unwrap()]).collect();
+        assert!(links.len() >= 3, "{login}: {links:?}");
+        for link in links {
+            let mut r = c.get(t.url(link)).send().await.unwrap();
+            // An entry may lead on to the page it stands for (/org to the actor's own unit).
+            if r.status() == 303 {
+                let to = r.headers()["location"].to_str().unwrap().to_string();
+                assert!(to.starts_with('/'), "{login}: {link} leads off the site to {to}");
+                r = c.get(t.url(&to)).send().await.unwrap();
+            }
+            let status = r.status();
+            let page = r.text().await.unwrap();
+            assert!(status == 200 && page.contains("<nav id=\"nav\""), "{login}: {link} answered {status}");
+        }
+    }
+});
+
 db_test!(anonymous_visitors_go_to_login_and_strangers_are_refused, |t| {
     let r = region(&t).await;
     let anon = t.client().get(t.url(&format!("/org/{}", r.s3))).send().await.unwrap();
