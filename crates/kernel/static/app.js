@@ -1,5 +1,10 @@
 // Progressive enhancement only: every page works without this file.
 
+// Calls to the API say the page's language: the API answers in the caller's Accept-Language,
+// which in a browser set to another language would not be the language of the page.
+const pageLang = document.documentElement.lang || 'zh-CN';
+const api = (url, init = {}) => fetch(url, { ...init, headers: { 'accept-language': pageLang, ...(init.headers || {}) } });
+
 // The phone menu: the navigation folds away behind a button on narrow screens.
 for (const button of document.querySelectorAll('[data-menu-toggle]')) {
   const nav = document.getElementById(button.getAttribute('aria-controls'));
@@ -32,7 +37,7 @@ for (const box of document.querySelectorAll('[data-progress-url]')) {
   const tick = async () => {
     let job;
     try {
-      const response = await fetch(box.dataset.progressUrl, { headers: { accept: 'application/json' } });
+      const response = await api(box.dataset.progressUrl, { headers: { accept: 'application/json' } });
       if (!response.ok) throw new Error(String(response.status));
       job = await response.json();
     } catch {
@@ -93,11 +98,11 @@ async function sendFile(file, onProgress) {
   let upload = null;
   const known = localStorage.getItem(key);
   if (known) {
-    const response = await fetch(`/api/v1/uploads/${known}`, { headers: { accept: 'application/json' } });
+    const response = await api(`/api/v1/uploads/${known}`, { headers: { accept: 'application/json' } });
     if (response.ok) upload = await response.json();
   }
   if (!upload) {
-    const response = await fetch('/api/v1/uploads', {
+    const response = await api('/api/v1/uploads', {
       method: 'POST',
       headers: json,
       body: JSON.stringify({ file_name: file.name, size: file.size }),
@@ -118,7 +123,7 @@ async function sendFile(file, onProgress) {
       for (let attempt = 1; ; attempt++) {
         let response;
         try {
-          response = await fetch(`/api/v1/uploads/${upload.id}/chunks/${idx}`, {
+          response = await api(`/api/v1/uploads/${upload.id}/chunks/${idx}`, {
             method: 'PUT',
             headers: hash ? { 'x-chunk-sha256': hash } : {},
             body: blob,
@@ -142,7 +147,7 @@ async function sendFile(file, onProgress) {
     });
     await Promise.all(workers);
   }
-  const response = await fetch(`/api/v1/uploads/${upload.id}/complete`, { method: 'POST', headers: json, body: '{}' });
+  const response = await api(`/api/v1/uploads/${upload.id}/complete`, { method: 'POST', headers: json, body: '{}' });
   if (!response.ok) throw new Error(await errorText(response));
   localStorage.removeItem(key);
   return upload.id;
@@ -189,7 +194,7 @@ for (const select of document.querySelectorAll('select[data-chapter-select]')) {
   const reload = async () => {
     const params = new URLSearchParams({ stage: value('stage'), subject: value('subject'), grade: value('grade') });
     if (!value('stage') || !value('subject')) return;
-    const response = await fetch(`/api/v1/catalogue/chapters?${params}`, { headers: { accept: 'application/json' } });
+    const response = await api(`/api/v1/catalogue/chapters?${params}`, { headers: { accept: 'application/json' } });
     if (!response.ok) return;
     const { chapters } = await response.json();
     const chosen = select.value;
@@ -200,7 +205,7 @@ for (const select of document.querySelectorAll('select[data-chapter-select]')) {
   const suggest = async () => {
     if (!value('title') || !value('stage') || !value('subject') || select.value) return;
     const params = new URLSearchParams({ title: value('title'), stage: value('stage'), subject: value('subject'), grade: value('grade') });
-    const response = await fetch(`/api/v1/catalogue/suggest?${params}`, { headers: { accept: 'application/json' } });
+    const response = await api(`/api/v1/catalogue/suggest?${params}`, { headers: { accept: 'application/json' } });
     if (!response.ok) return;
     const { suggestions } = await response.json();
     hint.replaceChildren();
@@ -351,7 +356,7 @@ for (const form of document.querySelectorAll('form[data-tt-grid]')) {
     return li;
   };
 
-  const markRead = (id) => fetch(`/api/v1/conversations/${chatId}/read`, {
+  const markRead = (id) => api(`/api/v1/conversations/${chatId}/read`, {
     method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ message_id: id }),
   }).then((r) => (r.ok ? r.json() : null)).then((j) => { if (j) { counts.messages = j.unread_messages; showCounts(); } }).catch(() => {});
 
@@ -449,7 +454,7 @@ for (const form of document.querySelectorAll('form[data-tt-grid]')) {
       button.disabled = true;
       form.querySelector('.alert')?.remove();
       try {
-        const r = await fetch(`/api/v1/conversations/${chatId}/messages`, {
+        const r = await api(`/api/v1/conversations/${chatId}/messages`, {
           method: 'POST', body: new FormData(form), headers: { 'X-CSRF-Token': csrf },
         });
         const j = await r.json();

@@ -68,8 +68,16 @@ async fn a_teacher_and_a_parent_chat_live_and_the_read_count_moves() {
     let mine = pb.execute("return document.querySelectorAll('[data-testid=messages] li.mine').length;", json!([])).await;
     assert_eq!(mine, json!(1), "the parent's own message is drawn as theirs, once");
     fits(&pb, PHONE.0, "the parent's chat with messages").await;
+    // A refusal from the API reads in the page's language (Chinese), though this browser asks
+    // for English in its Accept-Language.
+    pb.execute("document.querySelector('[data-testid=compose-text]').value = '长'.repeat(2001);", json!([])).await;
+    pb.click("[data-testid=compose-send]").await;
+    let refused = "const a = document.querySelector('[data-testid=compose] [data-testid=form-errors]'); \
+                   return !!a && a.textContent.includes('不能超过 2000 个字符');";
+    until(&pb, "the refusal above the form, in Chinese", refused, json!(true)).await;
     no_console_errors(&tb, "the teacher's chat", &[]).await;
-    no_console_errors(&pb, "the parent's chat", &[]).await;
+    // The refused over-long message above is the one expected failure.
+    no_console_errors(&pb, "the parent's chat", &[422]).await;
 
     // The teacher sends a notice and stays on its page.
     tb.goto(&t.url("/notices")).await;
