@@ -5,6 +5,57 @@ use crate::auth::Actor;
 use crate::db::{Db, DbError, Tx, sql};
 use crate::web::RequestMeta;
 
+/// Every action the log records, in the order the audit page's filter lists them. Each has its
+/// label `audit-action-<action>` in every locale (tested); recording another is a bug, which
+/// debug builds (and so the tests) stop at.
+pub const ACTIONS: &[&str] = &[
+    "login",
+    "login_locked",
+    "password_change",
+    "totp_enable",
+    "totp_disable",
+    "activation_codes_issue",
+    "activation_code_issue",
+    "account_activate",
+    "org_unit_create",
+    "org_unit_update",
+    "org_unit_move",
+    "school_year_create",
+    "term_create",
+    "class_create",
+    "class_teacher_assign",
+    "class_head_teacher_assign",
+    "student_move_class",
+    "person_create",
+    "guardian_link",
+    "roster_import",
+    "bell_schedule_save",
+    "timetable_draft_save",
+    "timetable_import",
+    "timetable_publish",
+    "catalogue_import",
+    "catalogue_rename",
+    "catalogue_delete",
+    "harvest_source_add",
+    "resource_create",
+    "resource_update",
+    "resource_version_propose",
+    "resource_version_approve",
+    "resource_version_reject",
+    "resource_submit",
+    "resource_approve",
+    "resource_reject",
+    "resource_recommend",
+    "resource_take_down",
+    "comment_hide",
+    "member_mute",
+    "member_unmute",
+    "group_mute",
+    "group_unmute",
+    "message_remove",
+    "report_dismiss",
+];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     Success,
@@ -66,6 +117,7 @@ impl Entry {
 }
 
 fn insert(e: &Entry) -> crate::db::Query {
+    debug_assert!(ACTIONS.contains(&e.action), "audit action {} is not in audit::ACTIONS", e.action);
     sql("INSERT INTO audit_log (at, actor_id, actor_name, ip, action, outcome, target_type, target_id, target_name, \
          scope_path, before_json, after_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
     .bind(crate::now())

@@ -149,6 +149,16 @@ mod tests {
     }
 
     #[test]
+    fn every_audit_action_has_a_label() {
+        for locale in Locale::ALL {
+            let keys = I18n::keys(locale);
+            for action in crate::audit::ACTIONS {
+                assert!(keys.contains(&format!("audit-action-{action}")), "audit-action-{action} in {}", locale.tag());
+            }
+        }
+    }
+
+    #[test]
     fn every_message_formats_in_both_locales() {
         let i18n = I18n::load();
         for locale in Locale::ALL {
