@@ -158,3 +158,27 @@ roster-export-title = Export the roster
 roster-export-lead = The roster of this scope in the import template's columns (phone numbers included: keep it safe). An export imports back with no changes. XLSX holds at most 1,048,575 rows; use CSV for larger scopes.
 roster-export-download = Download
 audit-action-roster_import = Roster import
+
+# Notes on the template's header cells and its instructions sheet: each column's rule.
+roster-note-school-code = The school's 10-digit code (the Ministry of Education school code). Format this column as Text.
+roster-note-school-name = The school's full name.
+roster-note-school-type = School type: a code (such as 211) or a name (such as 小学 or 初级中学).
+roster-note-urban-rural = Urban or rural type: a code (such as 111) or a name (such as 主城区 or 村庄).
+roster-note-district = The school's district: its 6-digit area code or its name, within the units you manage.
+roster-note-grade = The grade, written 一年级, 三年级, 初一, 高二 and so on.
+roster-note-class = The class number, written 2班 and so on.
+roster-note-class-kind = 行政班 (administrative), 教学班 (teaching) or 选修班 (elective); empty means administrative.
+roster-note-entry-year = Four-digit year of entry, such as 2024, matching the grade; may be left empty.
+roster-note-name = The name: no digits, at most 40 characters.
+roster-note-gender = 男 (male) or 女 (female).
+roster-note-staff-number = Staff number: letters, digits and "-", at most 32; it identifies the teacher.
+roster-note-phone = An 11-digit mobile number starting with 1, not used by another account.
+roster-note-subject = The subject taught, such as 数学, at most 20 characters.
+roster-note-classes-taught = Classes taught, written 三年级2班, several separated by 、 or ;. The classes must be imported first.
+roster-note-head-class = The class this teacher is head teacher of, written 三年级2班; one class per teacher.
+roster-note-student-number = The national student number: letters, digits and "-", at most 32. Format this column as Text so Excel keeps every digit.
+roster-note-parent-name = The parent's name: no digits, at most 40 characters.
+roster-note-parent-relation = 父亲, 母亲, 爷爷, 奶奶, 外公, 外婆 or 监护人 (father, mother, grandparents, guardian).
+roster-note-parent-phone = The parent's 11-digit mobile number starting with 1; one number, one parent.
+roster-note-count = A whole number, 0 or more.
+roster-note-year = The four-digit statistics year, such as 2026.

@@ -158,3 +158,27 @@ roster-export-title = 导出名单
 roster-export-lead = 按导入模板的列导出本范围内的名单（含手机号，请妥善保管）。导出的文件可以直接导入回来，不会产生任何变化。XLSX 最多 1,048,575 行，更大的范围请用 CSV。
 roster-export-download = 下载
 audit-action-roster_import = 导入名单
+
+# Notes on the template's header cells and its instructions sheet: each column's rule.
+roster-note-school-code = 10 位数字的学校标识码（教育部学校代码），请把这一列设为“文本”格式。
+roster-note-school-name = 学校全称。
+roster-note-school-type = 办学类型：代码（如 211）或名称（如“小学”“初级中学”“九年一贯制学校”）。
+roster-note-urban-rural = 城乡类型：代码（如 111）或名称（如“主城区”“村庄”）。
+roster-note-district = 学校所属区县：6 位区划代码或区县名称，须在您管理的范围内。
+roster-note-grade = 年级，写作“一年级”“三年级”“初一”“高二”等。
+roster-note-class = 班号，写作“2班”等。
+roster-note-class-kind = “行政班”“教学班”或“选修班”；不填为行政班。
+roster-note-entry-year = 四位入学年份，如 2024，须与年级相符；可不填。
+roster-note-name = 姓名，不能含数字，最多 40 个字。
+roster-note-gender = “男”或“女”。
+roster-note-staff-number = 教工号：字母、数字和“-”，最多 32 位；用来识别同一位教师。
+roster-note-phone = 11 位手机号，以 1 开头，不能与其他账号重复。
+roster-note-subject = 任教学科，如“数学”，最多 20 个字。
+roster-note-classes-taught = 任教的班级，写作“三年级2班”，多个班级用“、”或“;”分隔；班级须已导入。
+roster-note-head-class = 担任班主任的班级，写作“三年级2班”；一位教师只能担任一个班的班主任。
+roster-note-student-number = 全国学籍号：字母、数字和“-”，最多 32 位。请把这一列设为“文本”格式，以免 Excel 丢失数字。
+roster-note-parent-name = 家长姓名，不能含数字，最多 40 个字。
+roster-note-parent-relation = 父亲、母亲、爷爷、奶奶、外公、外婆或监护人。
+roster-note-parent-phone = 家长的 11 位手机号，以 1 开头；同一手机号只对应一位家长。
+roster-note-count = 不小于 0 的整数。
+roster-note-year = 四位统计年度，如 2026。
