@@ -64,6 +64,7 @@ messaging-error-recall-late = Only messages sent in the last { $minutes } minute
 messaging-error-mute-minutes = Mute for between 0 minutes and 30 days.
 messaging-error-mute-owner = An owner cannot be muted.
 messaging-error-mute-direct = A direct conversation cannot be muted as a whole.
+messaging-error-no-recipient = Choose whom to write to.
 
 reports-title = Reports
 reports-lead = Messages reported in your school's (or region's) conversations. Removing and dismissing are both audited.

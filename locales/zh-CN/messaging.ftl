@@ -64,6 +64,7 @@ messaging-error-recall-late = 只能撤回 { $minutes } 分钟内发送的消息
 messaging-error-mute-minutes = 禁言时长须在 0 到 30 天之间。
 messaging-error-mute-owner = 不能禁言群主。
 messaging-error-mute-direct = 私信不能设置全员禁言。
+messaging-error-no-recipient = 请选择要发私信的人。
 
 reports-title = 举报处理
 reports-lead = 本校（本地区）会话中被举报的消息。移除和驳回都会记入审计日志。

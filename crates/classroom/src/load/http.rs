@@ -129,6 +129,11 @@ impl LoadPage<'_> {
     fn next(&self) -> time::Date {
         self.from + time::Duration::days(DAYS)
     }
+
+    /// The last day shown.
+    fn to(&self) -> time::Date {
+        self.from + time::Duration::days(DAYS - 1)
+    }
 }
 
 async fn resolve(app: &App, actor: &Actor, q: &LoadQuery) -> Result<(OrgUnit, time::Date), AppError> {

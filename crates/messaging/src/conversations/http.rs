@@ -102,8 +102,12 @@ async fn direct_submit(
     actor: Actor,
     CsrfForm(form): CsrfForm<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
-    let other = form.get("person_id").and_then(|p| p.trim().parse().ok()).unwrap_or(0);
-    match super::open_direct(&app, &actor, other).await {
+    let chosen = form.get("person_id").and_then(|p| p.trim().parse::<i64>().ok());
+    let opened = match chosen {
+        Some(other) => super::open_direct(&app, &actor, other).await,
+        None => Err(AppError::invalid("person_id", "messaging-error-no-recipient")),
+    };
+    match opened {
         Ok(id) => Ok(Redirect::to(&format!("/messages/{id}")).into_response()),
         Err(AppError::Invalid(errors)) => render_list(&app, &ctx, &actor, errors).await,
         Err(e) => Err(e),

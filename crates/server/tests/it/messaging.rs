@@ -339,6 +339,11 @@ db_test!(direct_messages_follow_the_policy, |t| {
     assert_eq!(refused.status(), 422);
     assert_eq!(refused.json::<Value>().await.unwrap()["details"][0]["field"], "person_id");
     assert_eq!(open(&student, r.west_student).await.unwrap().status(), 422);
+    // The page's form sent without anyone chosen asks for a choice.
+    let token = csrf(&t, &student).await;
+    let page =
+        student.post(t.url("/messages/direct")).form(&[("_csrf", token.as_str()), ("person_id", "")]).send().await.unwrap();
+    assert!(page.text().await.unwrap().contains("请选择要发私信的人"));
     // A parent writes to the child's teacher, not (by default) to another parent.
     let parent = signed_in(&t, "parent").await;
     assert_eq!(open(&parent, r.teacher).await.unwrap().status(), 200);
