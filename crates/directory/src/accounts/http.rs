@@ -296,6 +296,10 @@ impl AccountPage<'_> {
     fn is_current(&self, id: &i64) -> bool {
         self.actor.session_id == Some(*id)
     }
+
+    fn device(&self, user_agent: &str) -> String {
+        super::sessions::device_of(user_agent)
+    }
 }
 
 #[derive(Deserialize, Default)]

@@ -56,6 +56,46 @@ pub async fn create(
     Ok(token)
 }
 
+/// A session's browser and system in a few words ("Chrome · Android"), from its User-Agent: the
+/// whole string means nothing to most people, and is too wide for a phone.
+pub fn device_of(user_agent: &str) -> String {
+    let ua = user_agent;
+    let browser = if ua.contains("MicroMessenger") {
+        "WeChat"
+    } else if ua.contains("Edg/") {
+        "Edge"
+    } else if ua.contains("Firefox/") {
+        "Firefox"
+    } else if ua.contains("Chrome/") || ua.contains("Chromium/") || ua.contains("CriOS/") {
+        "Chrome"
+    } else if ua.contains("Safari/") {
+        "Safari"
+    } else {
+        ""
+    };
+    let system = if ua.contains("Android") {
+        "Android"
+    } else if ua.contains("iPhone") {
+        "iPhone"
+    } else if ua.contains("iPad") {
+        "iPad"
+    } else if ua.contains("Windows") {
+        "Windows"
+    } else if ua.contains("Mac OS X") || ua.contains("Macintosh") {
+        "macOS"
+    } else if ua.contains("Linux") {
+        "Linux"
+    } else {
+        ""
+    };
+    match (browser, system) {
+        ("", "") => ua.chars().take(40).collect(),
+        (b, "") => b.to_string(),
+        ("", s) => s.to_string(),
+        (b, s) => format!("{b} · {s}"),
+    }
+}
+
 /// The live session with this token, if any.
 pub async fn find(db: &Db, app: &App, token: &str) -> Result<Option<Session>, DbError> {
     let now = kernel::now();
@@ -258,4 +298,35 @@ async fn session_actor(app: &App, token: &str) -> Result<Resolved, DbError> {
             Resolved::Signed(Box::new(a))
         })
         .unwrap_or(Resolved::Nobody))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::device_of;
+
+    #[test]
+    fn devices_are_named_in_a_few_words() {
+        let cases = [
+            (
+                "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36",
+                "Chrome · Linux",
+            ),
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+                "Safari · iPhone",
+            ),
+            (
+                "Mozilla/5.0 (Linux; Android 14; V2307A) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/116.0.0.0 Mobile Safari/537.36 MicroMessenger/8.0.49",
+                "WeChat · Android",
+            ),
+            (
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0",
+                "Edge · Windows",
+            ),
+            ("curl/8.5.0", "curl/8.5.0"),
+        ];
+        for (ua, expected) in cases {
+            assert_eq!(device_of(ua), expected, "{ua}");
+        }
+    }
 }
