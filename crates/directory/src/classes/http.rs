@@ -198,10 +198,17 @@ pub(crate) struct ClassPage<'a> {
     /// The class's head teacher and the admins over its school print activation slips.
     may_issue_codes: bool,
     teachers_of_school: Vec<(i64, String)>,
+    /// Members whose page the viewer may open; only theirs are links, and only their student
+    /// numbers are shown (a student sees classmates' names, not their numbers).
+    openable: Vec<i64>,
     errors: Vec<FieldError>,
 }
 
 impl ClassPage<'_> {
+    fn opens(&self, person: &i64) -> bool {
+        self.openable.contains(person)
+    }
+
     fn students(&self) -> Vec<&Member> {
         self.members.iter().filter(|m| m.role == Role::Student).collect()
     }
@@ -241,6 +248,17 @@ async fn render_class(
     } else {
         vec![]
     };
+    let members = members(app, id).await?;
+    let openable = members
+        .iter()
+        .map(|m| m.person_id)
+        .filter(|&person_id| {
+            actor.may(
+                Capability::View,
+                Target::Person { person_id, paths: std::slice::from_ref(&school_path), class_ids: &[class.id] },
+            )
+        })
+        .collect();
     let page = ClassPage {
         ctx,
         name: class.display_name(school_year, ctx.locale),
@@ -248,7 +266,8 @@ async fn render_class(
         class: &class,
         school_id: school.id,
         school_name: school.name.clone(),
-        members: members(app, id).await?,
+        members,
+        openable,
         may_manage,
         may_issue_codes,
         teachers_of_school,

@@ -20,6 +20,10 @@ db_test!(teachers_students_and_parents_see_their_own, |t| {
     assert!(child["person"].get("phone").is_none(), "phone numbers are never sent");
     assert_eq!(parent.get(t.url(&format!("/api/v1/people/{}", r.other_student))).send().await.unwrap().status(), 403);
     assert_eq!(parent.get(t.url(&format!("/api/v1/classes/{}", r.a1))).send().await.unwrap().status(), 200);
+    // On the class's page only the pages the parent may open are links: the child's, not the teacher's.
+    let page = parent.get(t.url(&format!("/classes/{}", r.a1))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&format!("href=\"/people/{}\"", r.student)), "the child is a link");
+    assert!(page.contains("王老师") && !page.contains(&format!("href=\"/people/{}\"", r.teacher)), "the teacher is not");
     let student = signed_in(&t, "student").await;
     assert_eq!(student.get(t.url(&format!("/api/v1/people/{}", r.other_student))).send().await.unwrap().status(), 403);
     assert_eq!(student.get(t.url("/api/v1/people")).send().await.unwrap().status(), 403);
