@@ -65,34 +65,8 @@ enum Command {
         plan: PathBuf,
         #[arg(long, default_value = "http://127.0.0.1:8091")]
         url: String,
-        /// The server's process id, for its RSS (/proc/PID/status) and CPU time.
-        #[arg(long)]
-        server_pid: Option<u32>,
-        /// WebSocket handshakes in flight at most while connecting.
-        #[arg(long, default_value_t = 64)]
-        connect_concurrency: usize,
-        /// Seconds the sockets stay open and idle before the RSS is read.
-        #[arg(long, default_value_t = 10)]
-        idle_seconds: u64,
-        /// Messages per second, all groups together (0: no fan-out run).
-        #[arg(long, default_value_t = 500)]
-        rate: u64,
-        #[arg(long, default_value_t = 40)]
-        seconds: u64,
-        /// Seconds to wait after the last send for deliveries still on their way.
-        #[arg(long, default_value_t = 15)]
-        drain_seconds: u64,
-        /// Every delivery's latency in ms, one a line, for a histogram.
-        #[arg(long)]
-        latencies: Option<PathBuf>,
-        /// Send requests in flight at most (each is a socket in this process and in the server).
-        #[arg(long, default_value_t = 512)]
-        in_flight: usize,
-        /// Further fan-out runs after the target one, at these rates (e.g. 250,100), for reference.
-        #[arg(long, value_delimiter = ',')]
-        extra_rates: Vec<u64>,
-        #[arg(long, default_value_t = 20)]
-        extra_seconds: u64,
+        #[command(flatten)]
+        opts: LiveOptions,
     },
     /// A notice to every parent of the school, and its read-receipt summary.
     Notice {
@@ -142,34 +116,7 @@ fn main() -> anyhow::Result<()> {
     rt.block_on(async {
         match cli.command {
             Command::Setup { plan, classes, students, parents } => setup(&plan, classes, students, parents).await,
-            Command::Live {
-                plan,
-                url,
-                server_pid,
-                connect_concurrency,
-                idle_seconds,
-                rate,
-                seconds,
-                drain_seconds,
-                latencies,
-                in_flight,
-                extra_rates,
-                extra_seconds,
-            } => {
-                let opts = LiveOptions {
-                    server_pid,
-                    connect_concurrency,
-                    idle_seconds,
-                    rate,
-                    seconds,
-                    drain_seconds,
-                    latencies,
-                    in_flight,
-                    extra_rates,
-                    extra_seconds,
-                };
-                live(&plan, &url, opts).await
-            }
+            Command::Live { plan, url, opts } => live(&plan, &url, opts).await,
             Command::Notice { plan, url, notices, requests, read_share, read_concurrency } => {
                 notice(&plan, &url, notices, requests, read_share, read_concurrency).await
             }
@@ -469,16 +416,36 @@ async fn send_message(client: &reqwest::Client, url: &str, conversation: i64, wh
 // ---------------------------------------------------------------------------------------------
 // live: connections, broadcast, fan-out
 
+/// How the live phase runs: its options on the command line.
+#[derive(clap::Args)]
 struct LiveOptions {
+    /// The server's process id, for its RSS (/proc/PID/status) and CPU time.
+    #[arg(long)]
     server_pid: Option<u32>,
+    /// WebSocket handshakes in flight at most while connecting.
+    #[arg(long, default_value_t = 64)]
     connect_concurrency: usize,
+    /// Seconds the sockets stay open and idle before the RSS is read.
+    #[arg(long, default_value_t = 10)]
     idle_seconds: u64,
+    /// Messages per second, all groups together (0: no fan-out run).
+    #[arg(long, default_value_t = 500)]
     rate: u64,
+    #[arg(long, default_value_t = 40)]
     seconds: u64,
+    /// Seconds to wait after the last send for deliveries still on their way.
+    #[arg(long, default_value_t = 15)]
     drain_seconds: u64,
+    /// Every delivery's latency in ms, one a line, for a histogram.
+    #[arg(long)]
     latencies: Option<PathBuf>,
+    /// Send requests in flight at most (each is a socket in this process and in the server).
+    #[arg(long, default_value_t = 512)]
     in_flight: usize,
+    /// Further fan-out runs after the target one, at these rates (e.g. 250,100), for reference.
+    #[arg(long, value_delimiter = ',')]
     extra_rates: Vec<u64>,
+    #[arg(long, default_value_t = 20)]
     extra_seconds: u64,
 }
 
