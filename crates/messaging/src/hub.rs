@@ -13,7 +13,7 @@ use kernel::db::{Dialect, Tx, sql};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -60,6 +60,8 @@ pub struct Hub {
     clients: Mutex<HashMap<i64, Vec<Client>>>,
     members: Mutex<HashMap<i64, CachedMembers>>,
     next_id: AtomicU64,
+    /// PostgreSQL: whether this node's listener is listening, so it hears other nodes' writes.
+    listening: AtomicBool,
 }
 
 /// A signal staged in a transaction; [`Staged::deliver`] after the commit.
@@ -117,6 +119,13 @@ impl Hub {
                 clients.remove(&person);
             }
         }
+    }
+
+    /// Whether this node hears every node's signals: always on SQLite (one process); on PostgreSQL
+    /// once its listener listens. Until then the node is not ready (`/readyz`): a client served
+    /// meanwhile would miss what other nodes send.
+    pub fn hears_signals(&self, dialect: Dialect) -> bool {
+        dialect == Dialect::Sqlite || self.listening.load(Ordering::Acquire)
     }
 
     /// Connections open on this node.
@@ -248,6 +257,7 @@ pub fn spawn_listener(app: App) -> Option<tokio::task::JoinHandle<()>> {
             match app.db.listener(CHANNEL).await {
                 Ok(Some(mut listener)) => {
                     wait = Duration::from_millis(500);
+                    hub(&app).listening.store(true, Ordering::Release);
                     hub(&app).resync_all();
                     loop {
                         match listener.try_recv().await {
@@ -264,6 +274,7 @@ pub fn spawn_listener(app: App) -> Option<tokio::task::JoinHandle<()>> {
                             }
                             Err(e) => {
                                 tracing::warn!(error = %e, "messaging listener failed; reconnecting");
+                                hub(&app).listening.store(false, Ordering::Release);
                                 break;
                             }
                         }

@@ -38,8 +38,15 @@ pub fn router(app: App, metrics: Option<metrics_exporter_prometheus::PrometheusH
         .with_state(app)
 }
 
+/// Ready once the database is migrated and answers, and (on PostgreSQL) this node hears the
+/// other nodes' messaging signals.
 async fn readyz(State(app): State<App>) -> impl IntoResponse {
-    if app.is_ready() && app.db.ping().await { (StatusCode::OK, "ready") } else { (StatusCode::SERVICE_UNAVAILABLE, "not ready") }
+    let hears = messaging::hub::hub(&app).hears_signals(app.db.dialect());
+    if app.is_ready() && hears && app.db.ping().await {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "not ready")
+    }
 }
 
 /// Until the database is migrated, every page answers 503 rather than failing half-way.

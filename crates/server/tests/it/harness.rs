@@ -116,6 +116,12 @@ impl TestApp {
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let router = server::router(app.clone(), None);
         let notify_listener = messaging::hub::spawn_listener(app.clone());
+        // Ready as `hanlin serve` is: on PostgreSQL, once the node hears the messaging signals.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        while !messaging::hub::hub(&app).hears_signals(app.db.dialect()) {
+            assert!(std::time::Instant::now() < deadline, "the messaging listener did not start");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
         let server = tokio::spawn(async move {
             axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.expect("serve");
         });
